@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what ScalingLab needs on a fresh Debian machine (idempotent, quiet when all is there).
+# The .NET 10 SDK must already be on PATH; everything else comes from Debian's packages.
+set -euo pipefail
+need=()
+for pkg in libopenblas0-pthread; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is not on PATH; install it first" >&2; exit 1; }

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using ScalingLab.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what is missing, builds Release, tests,
+# and ends with one plain line "N passed, N failed" taken from the test results (TRX).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+scripts/setup.sh || exit 1
+results="$root/.artifacts/test-results"
+rm -rf "$results"
+dotnet build ScalingLab.sln -c Release -nologo -v q -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+dotnet test ScalingLab.sln -c Release --no-build -nologo -v q \
+  --logger "trx;LogFileName=results.trx" --logger "console;verbosity=minimal" \
+  --results-directory "$results" "$@"
+rc=$?
+passed=0; failed=0; found=0
+while IFS= read -r -d '' f; do
+  counters=$(grep -o '<Counters [^>]*' "$f" | head -n 1)
+  [ -n "$counters" ] || continue
+  found=1
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f_=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f_:-0}))
+done < <(find "$results" -name '*.trx' -print0 2>/dev/null)
+if [ "$found" = 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+echo "$passed passed, $failed failed"
+exit $rc
