@@ -1,0 +1,101 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ScalingLab.Common;
+
+namespace ScalingLab.Training;
+
+/// <summary>
+/// How a model is trained, saved as train.json in the run folder (snake_case keys). Every field that changes the
+/// bits of the result is here, so a run folder says exactly how to reproduce or resume it.
+/// </summary>
+public sealed record TrainConfig
+{
+    /// <summary>Data folder (a TokenDataset); null when the trainer was given token arrays directly.</summary>
+    [JsonPropertyName("data")] public string? Data { get; init; }
+    /// <summary>Training tokens in total (rounded up to whole steps).</summary>
+    [JsonPropertyName("tokens")] public long Tokens { get; init; } = 1_000_000;
+    /// <summary>Sequences per micro-batch.</summary>
+    [JsonPropertyName("batch")] public int Batch { get; init; } = 32;
+    /// <summary>Tokens per sequence T.</summary>
+    [JsonPropertyName("seq")] public int Seq { get; init; } = 128;
+    /// <summary>Micro-batches per update (gradient accumulation).</summary>
+    [JsonPropertyName("accum")] public int Accum { get; init; } = 1;
+    /// <summary>Peak learning rate.</summary>
+    [JsonPropertyName("lr")] public double Lr { get; init; } = 1e-3;
+    /// <summary>Floor of the cosine decay, as a fraction of the peak (Chinchilla and Pythia use 0.1).</summary>
+    [JsonPropertyName("min_lr_ratio")] public double MinLrRatio { get; init; } = 0.1;
+    /// <summary>Linear warmup steps; -1 = 5% of the steps (at least 1).</summary>
+    [JsonPropertyName("warmup")] public long Warmup { get; init; } = -1;
+    /// <summary>AdamW β1.</summary>
+    [JsonPropertyName("beta1")] public float Beta1 { get; init; } = 0.9f;
+    /// <summary>AdamW β2.</summary>
+    [JsonPropertyName("beta2")] public float Beta2 { get; init; } = 0.95f;
+    /// <summary>AdamW ε.</summary>
+    [JsonPropertyName("eps")] public float Eps { get; init; } = 1e-8f;
+    /// <summary>Decoupled weight decay on matrices.</summary>
+    [JsonPropertyName("weight_decay")] public float WeightDecay { get; init; } = 0.1f;
+    /// <summary>Clip the gradient to this global L2 norm; 0 = no clipping.</summary>
+    [JsonPropertyName("grad_clip")] public double GradClip { get; init; } = 1.0;
+    /// <summary>Seed of initialisation and data order.</summary>
+    [JsonPropertyName("seed")] public ulong Seed { get; init; } = 1;
+    /// <summary>Evaluate every this many steps; -1 = 20 evaluations over the run.</summary>
+    [JsonPropertyName("eval_every")] public long EvalEvery { get; init; } = -1;
+    /// <summary>Validation windows in the fixed evaluation set.</summary>
+    [JsonPropertyName("eval_windows")] public int EvalWindows { get; init; } = 64;
+    /// <summary>Checkpoint every this many steps after the log-spaced ones; -1 = 10 over the run, 0 = none.</summary>
+    [JsonPropertyName("ckpt_every")] public long CkptEvery { get; init; } = -1;
+    /// <summary>Checkpoints at powers of two up to this step (Pythia: 512).</summary>
+    [JsonPropertyName("ckpt_log_until")] public long CkptLogUntil { get; init; } = 512;
+    /// <summary>Threads for GEMM and kernels (part of the config: the bits depend on it).</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = 2;
+    /// <summary>GEMM backend: auto, managed, openblas or reference.</summary>
+    [JsonPropertyName("gemm")] public string Gemm { get; init; } = "auto";
+
+    /// <summary>Tokens consumed by one update.</summary>
+    [JsonIgnore] public long TokensPerStep => (long)Batch * Accum * Seq;
+
+    /// <summary>Updates in the run: ⌈tokens / tokens per step⌉.</summary>
+    [JsonIgnore] public long TotalSteps => (Tokens + TokensPerStep - 1) / TokensPerStep;
+
+    /// <summary>Checks ranges and replaces the "auto" (-1) fields by concrete values, so train.json records them.</summary>
+    public TrainConfig Resolve()
+    {
+        if (Batch < 1) throw new UserError($"train: --batch must be ≥ 1 (got {Batch})");
+        if (Seq < 1) throw new UserError($"train: --seq must be ≥ 1 (got {Seq})");
+        if (Accum < 1) throw new UserError($"train: --accum must be ≥ 1 (got {Accum})");
+        if (Tokens < 1) throw new UserError($"train: --tokens must be ≥ 1 (got {Tokens})");
+        if (!(Lr > 0) || double.IsInfinity(Lr)) throw new UserError($"train: --lr must be a positive number (got {Lr})");
+        if (MinLrRatio is < 0 or > 1) throw new UserError($"train: min_lr_ratio must be in [0, 1] (got {MinLrRatio})");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new UserError("train: beta1 and beta2 must be in [0, 1)");
+        if (!(Eps > 0)) throw new UserError($"train: eps must be > 0 (got {Eps})");
+        if (WeightDecay < 0) throw new UserError($"train: weight_decay must be ≥ 0 (got {WeightDecay})");
+        if (GradClip < 0) throw new UserError($"train: grad_clip must be ≥ 0 (got {GradClip})");
+        if (EvalWindows < 1) throw new UserError($"train: eval_windows must be ≥ 1 (got {EvalWindows})");
+        if (Threads < 1) throw new UserError($"train: --threads must be ≥ 1 (got {Threads})");
+        long steps = TotalSteps;
+        return this with
+        {
+            Warmup = Warmup >= 0 ? Warmup : Math.Max(1, steps / 20),
+            EvalEvery = EvalEvery > 0 ? EvalEvery : Math.Max(1, steps / 20),
+            CkptEvery = CkptEvery >= 0 ? CkptEvery : Math.Max(1, steps / 10),
+        };
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    /// <summary>train.json text.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Reads train.json text; malformed JSON is a one-line <see cref="UserError"/>.</summary>
+    public static TrainConfig FromJson(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<TrainConfig>(json, JsonOptions) ?? throw new UserError("train config: empty JSON");
+        }
+        catch (JsonException e)
+        {
+            throw new UserError($"train config: malformed JSON ({e.Message.Split('\n')[0]})");
+        }
+    }
+}
