@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ScalingLab.Common;
+using ScalingLab.Dynamics;
+using ScalingLab.Tensors;
+
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>
+/// `scalinglab dynamics`: layer convergence (CKA) and effective rank over a checkpoint series
+/// (Diehl Martinez et al. 2024), plus two calculators on saved matrices (`cka`, `erank`).
+/// </summary>
+public static class DynamicsCommand
+{
+    /// <summary>The `dynamics` verb with its `cka` and `erank` sub-verbs.</summary>
+    public static Command Create()
+    {
+        var cmd = new Command("dynamics",
+            "Training dynamics: CKA of each layer against the final checkpoint, effective rank of parameters and\n" +
+            "gradients, convergence indicators and their Matthews correlation (Diehl Martinez et al. 2024).\n\n" +
+            "Examples:\n" +
+            "  scalinglab dynamics cka --x A.csv --y B.csv        # linear CKA of two saved activation matrices\n" +
+            "  scalinglab dynamics erank --matrix W.npy --json    # effective rank and PER of a matrix");
+        cmd.Subcommands.Add(CreateCka());
+        cmd.Subcommands.Add(CreateErank());
+        return cmd;
+    }
+
+    private static Command CreateCka()
+    {
+        var x = new Option<string>("--x") { Description = "first matrix: rows = samples (CSV of numbers without header, or float32 .npy)", Required = true };
+        var y = new Option<string>("--y") { Description = "second matrix: same number of rows as --x", Required = true };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: {\"cka\": ...}" };
+        var cmd = new Command("cka",
+            "Linear CKA (Kornblith et al. 2019) of two matrices with the same rows (samples), column-centred.\n\n" +
+            "Examples:\n" +
+            "  scalinglab dynamics cka --x layer3_ckpt1000.csv --y layer3_final.csv\n" +
+            "  scalinglab dynamics cka --x A.npy --y B.npy --json");
+        cmd.Options.Add(x);
+        cmd.Options.Add(y);
+        cmd.Options.Add(json);
+        cmd.SetAction(parse =>
+        {
+            var a = MatrixFile.Read(parse.GetValue(x)!);
+            var b = MatrixFile.Read(parse.GetValue(y)!);
+            if (a.Rows != b.Rows)
+                throw new UserError($"--x has {a.Rows} rows and --y has {b.Rows}; CKA compares the same samples, so rows must match");
+            if (a.Rows < 2) throw new UserError("CKA needs at least 2 rows (samples)");
+            double cka = LinearCka.Compute(CreateGemm(), a.Data, a.Cols, b.Data, b.Cols, a.Rows);
+            if (double.IsNaN(cka))
+                throw new UserError("CKA is undefined: a matrix has zero variance (all rows equal after centring)");
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+                output.WriteLine(JsonSerializer.Serialize(new { cka, rows = a.Rows, x_cols = a.Cols, y_cols = b.Cols }));
+            else
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"linear CKA = {cka:0.######}  ({a.Rows} samples, {a.Cols} vs {b.Cols} features)"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command CreateErank()
+    {
+        var matrix = new Option<string>("--matrix") { Description = "the matrix (CSV of numbers without header, or float32 .npy)", Required = true };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: {\"effective_rank\", \"per\", \"singular_values\"}" };
+        var cmd = new Command("erank",
+            "Effective rank (Roy & Vetterli 2007) of a matrix and its PER, normalised by the number of singular\n" +
+            "values K = min(rows, cols).\n\n" +
+            "Examples:\n" +
+            "  scalinglab dynamics erank --matrix W_O.csv\n" +
+            "  scalinglab dynamics erank --matrix grad.npy --json");
+        cmd.Options.Add(matrix);
+        cmd.Options.Add(json);
+        cmd.SetAction(parse =>
+        {
+            var m = MatrixFile.Read(parse.GetValue(matrix)!);
+            var (er, per, count) = EffectiveRank.Of(m.Data, m.Rows, m.Cols, Environment.ProcessorCount);
+            if (double.IsNaN(er)) throw new UserError("effective rank is undefined for the zero matrix");
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+                output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    effective_rank = er, per, singular_values = count, rows = m.Rows, cols = m.Cols,
+                    per_normalised_by = "min(rows, cols)",
+                }));
+            else
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"effective rank = {er:0.####}  PER = {per:0.####} (ER / K, K = min(rows, cols) = {count} singular values; matrix {m.Rows}×{m.Cols})"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static IGemm CreateGemm() => new ReferenceGemm();
+}
