@@ -1,0 +1,37 @@
+using System.Numerics.Tensors;
+
+namespace ScalingLab.Tensors.Kernels;
+
+/// <summary>
+/// Softmax fused with the cross-entropy loss, one row of logits at a time:
+/// loss = log Σ exp(z) − z[target] (computed as lse = max + log Σ exp(z − max)),
+/// and its gradient ∂loss/∂z = softmax(z) − onehot(target). The forward keeps only lse per row,
+/// so the backward can overwrite the logits with their gradient in place (as llm.c does).
+/// </summary>
+public static class CrossEntropy
+{
+    /// <summary>
+    /// The loss of one row in nats, and its log-sum-exp in <paramref name="lse"/>.
+    /// <paramref name="scratch"/> (same length as the row) receives exp(z − max).
+    /// </summary>
+    public static float Forward(ReadOnlySpan<float> logits, int target, Span<float> scratch, out float lse)
+    {
+        float max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        lse = max + MathF.Log(TensorPrimitives.Sum(scratch));
+        return lse - logits[target];
+    }
+
+    /// <summary>
+    /// Overwrites the row <paramref name="logits"/> with scale·(softmax(z) − onehot(target)), using the
+    /// <paramref name="lse"/> saved by <see cref="Forward"/> (scale is typically 1/number of rows).
+    /// </summary>
+    public static void Backward(Span<float> logits, int target, float lse, float scale)
+    {
+        TensorPrimitives.Subtract(logits, lse, logits);
+        TensorPrimitives.Exp(logits, logits);
+        TensorPrimitives.Multiply(logits, scale, logits);
+        logits[target] -= scale;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ScalingLab.Tensors.Kernels;
+
+/// <summary>
+/// GELU (Hendrycks &amp; Gimpel 2016), x·Φ(x), in the two forms the model families use:
+/// <see cref="Tanh"/>: GPT-2's approximation 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), written as x·σ(2u);
+/// <see cref="Exact"/>: GPT-NeoX's 0.5·x·(1 + erf(x/√2)).
+/// Each span is processed eight values at a time; the tail goes through the same vector code via a padded
+/// stack buffer, so a value's bits do not depend on its position (thread partitions cannot change results).
+/// </summary>
+public static class Gelu
+{
+    private const float C = 0.7978845608028654f;   // √(2/π)
+    private const float A = 0.044715f;
+    private const float InvSqrt2 = 0.7071067811865476f;
+    private const float InvSqrt2Pi = 0.3989422804014327f;
+
+    /// <summary>Which GELU formula.</summary>
+    public enum Kind
+    {
+        /// <summary>tanh approximation (GPT-2).</summary>
+        Tanh,
+        /// <summary>exact, through erf (GPT-NeoX).</summary>
+        Exact,
+    }
+
+    /// <summary>y = gelu(x) elementwise (<paramref name="y"/> may be <paramref name="x"/>).</summary>
+    public static void Forward(Kind kind, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int n = x.Length, i = 0;
+        for (; i + 8 <= n; i += 8)
+            Fwd(kind, Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+        if (i < n)
+        {
+            Span<float> buf = stackalloc float[8];
+            buf.Clear();
+            x.Slice(i).CopyTo(buf);
+            Fwd(kind, Vector256.Create((ReadOnlySpan<float>)buf)).CopyTo(buf);
+            buf.Slice(0, n - i).CopyTo(y.Slice(i));
+        }
+    }
+
+    /// <summary>dx = dy·gelu′(x), overwriting <paramref name="dx"/> (which may be <paramref name="dy"/>).</summary>
+    public static void Backward(Kind kind, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        int n = x.Length, i = 0;
+        for (; i + 8 <= n; i += 8)
+            (Vector256.Create(dy.Slice(i, 8)) * Deriv(kind, Vector256.Create(x.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
+        if (i < n)
+        {
+            Span<float> bx = stackalloc float[8];
+            Span<float> bd = stackalloc float[8];
+            bx.Clear();
+            bd.Clear();
+            x.Slice(i).CopyTo(bx);
+            dy.Slice(i).CopyTo(bd);
+            (Vector256.Create((ReadOnlySpan<float>)bd) * Deriv(kind, Vector256.Create((ReadOnlySpan<float>)bx))).CopyTo(bd);
+            bd.Slice(0, n - i).CopyTo(dx.Slice(i));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Fwd(Kind kind, Vector256<float> x)
+    {
+        if (kind == Kind.Tanh)
+        {
+            // 0.5(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)); saturates cleanly at both ends.
+            var u = Vector256.Create(C) * (x + Vector256.Create(A) * x * x * x);
+            return x / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * u));
+        }
+        return Vector256.Create(0.5f) * x * (Vector256<float>.One + Erf.Vector(x * Vector256.Create(InvSqrt2)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Deriv(Kind kind, Vector256<float> x)
+    {
+        var one = Vector256<float>.One;
+        if (kind == Kind.Tanh)
+        {
+            // d/dx [x·σ(2u)] = σ + x·2σ(1 − σ)·u′, u′ = c(1 + 3a x²).
+            var x2 = x * x;
+            var u = Vector256.Create(C) * (x + Vector256.Create(A) * x2 * x);
+            var s = one / (one + Vector256.Exp(Vector256.Create(-2f) * u));
+            var du = Vector256.Create(C) * (one + Vector256.Create(3f * A) * x2);
+            return s + Vector256.Create(2f) * x * s * (one - s) * du;
+        }
+        // d/dx [x·Φ(x)] = Φ(x) + x·φ(x).
+        var phi = Vector256.Create(InvSqrt2Pi) * Vector256.Exp(Vector256.Create(-0.5f) * x * x);
+        var cdf = Vector256.Create(0.5f) * (one + Erf.Vector(x * Vector256.Create(InvSqrt2)));
+        return cdf + x * phi;
+    }
+
+    /// <summary>gelu(x) for one value (same bits as the span form).</summary>
+    public static float Scalar(Kind kind, float x) => Fwd(kind, Vector256.Create(x)).GetElement(0);
+}
