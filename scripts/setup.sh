@@ -3,7 +3,8 @@
 # The .NET 10 SDK must already be on PATH; everything else comes from Debian's packages.
 set -euo pipefail
 need=()
-for pkg in libopenblas0-pthread; do
+# postgresql: the registry tests start a throwaway server; chromium: renders report.html to PNG for the report check.
+for pkg in libopenblas0-pthread postgresql chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

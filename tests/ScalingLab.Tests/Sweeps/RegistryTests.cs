@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using ScalingLab.Sweeps;
+
+namespace ScalingLab.Tests.Sweeps;
+
+/// <summary>The registry's contract, run against each back end.</summary>
+public abstract class RegistryContract
+{
+    /// <summary>A fresh, empty registry; every call opens a new connection to the same one.</summary>
+    protected abstract Func<RunRegistry> NewRegistry();
+
+    protected static IReadOnlyList<RunConfig> Runs(int count, string sweep = "t") =>
+        Enumerable.Range(0, count).Select(i => new RunConfig
+        {
+            Sweep = sweep, Grid = "main", Name = $"run{i}", DataKey = "k", DataDir = "/d", DataTokens = 1000 + i, Seed = 1,
+        }).ToList();
+
+    protected void SubmitIsIdempotent()
+    {
+        using var reg = NewRegistry()();
+        var runs = Runs(5);
+        Assert.Equal(5, reg.Submit("/tmp/sw", runs));
+        Assert.Equal(0, reg.Submit("/tmp/sw", runs));
+        Assert.Equal(1, reg.Submit("/tmp/sw", Runs(6).Skip(5)));
+        var all = reg.List("t");
+        Assert.Equal(6, all.Count);
+        Assert.All(all, r => Assert.Equal(RunState.Pending, r.State));
+        Assert.Equal(runs[2].Hash, all[2].Hash);
+        Assert.Equal(Path.Combine("/tmp/sw/runs", runs[2].RunDirName), all[2].RunDir);
+        Assert.Equal(runs[2], all[2].Config);
+        Assert.Empty(reg.List("other"));
+    }
+
+    protected void ClaimHeartbeatComplete()
+    {
+        using var reg = NewRegistry()();
+        reg.Submit("/tmp/sw", Runs(2));
+        var a = reg.Claim("w1")!;
+        Assert.Equal("run0", a.Name);
+        Assert.Equal(RunState.Running, a.State);
+        Assert.Equal(1, a.Attempts);
+        Assert.Equal("w1", a.Worker);
+        Assert.True(reg.Heartbeat(a.Id, "w1", "{\"step\":3}"));
+        Assert.False(reg.Heartbeat(a.Id, "w2"));
+        var b = reg.Claim("w2")!;
+        Assert.Equal("run1", b.Name);
+        Assert.Null(reg.Claim("w3"));
+        Assert.False(reg.Complete(a.Id, "w2", "{}"));
+        Assert.True(reg.Complete(a.Id, "w1", "{\"loss\":1.5}"));
+        Assert.False(reg.Complete(a.Id, "w1", "{}")); // done once only
+        Assert.True(reg.Fail(b.Id, "w2", "boom"));
+        var list = reg.List();
+        Assert.Equal(RunState.Done, list[0].State);
+        Assert.Equal("{\"loss\":1.5}", list[0].MetricsJson);
+        Assert.Equal("{\"step\":3}", list[0].ProgressJson);
+        Assert.Equal(RunState.Failed, list[1].State);
+        Assert.Equal("boom", list[1].Error);
+        Assert.Equal(1, reg.RetryFailed("t"));
+        Assert.Equal("run1", reg.Claim("w4")!.Name);
+    }
+
+    protected void StaleRunsAreRequeuedAndTheOldWorkerLosesThem()
+    {
+        using var reg = NewRegistry()();
+        reg.Submit("/tmp/sw", Runs(1));
+        var a = reg.Claim("slow")!;
+        Thread.Sleep(30);
+        var again = reg.Claim("fresh", stale: TimeSpan.FromMilliseconds(10))!;
+        Assert.Equal(a.Id, again.Id);
+        Assert.Equal(2, again.Attempts);
+        Assert.False(reg.Heartbeat(a.Id, "slow"));
+        Assert.False(reg.Complete(a.Id, "slow", "{}"));
+        Assert.True(reg.Complete(a.Id, "fresh", "{}"));
+    }
+
+    protected void TooManyAttemptsFail()
+    {
+        using var reg = NewRegistry()();
+        reg.Submit("/tmp/sw", Runs(1));
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.NotNull(reg.Claim($"w{i}", maxAttempts: 2));
+            Thread.Sleep(20);
+            Assert.Null(reg.Claim("probe", sweep: "none", stale: TimeSpan.FromMilliseconds(5))); // re-queues only
+        }
+        Assert.Null(reg.Claim("w9", maxAttempts: 2));
+        var r = reg.List().Single();
+        Assert.Equal(RunState.Failed, r.State);
+        Assert.Contains("gave up after 2 attempts", r.Error);
+    }
+
+    protected void DeadLocalWorkersAreRequeued()
+    {
+        using var reg = NewRegistry()();
+        reg.Submit("/tmp/sw", Runs(2));
+        // pid 2^22 + 1 is above Linux's pid_max limit, so no such process exists.
+        string dead = $"{Environment.MachineName}:4194305:x";
+        reg.Claim(dead);
+        reg.Claim(WorkerId.ForThisProcess()); // alive: this process
+        reg.Claim("otherhost:1:y");
+        Assert.Equal(1, reg.RequeueDeadLocalWorkers());
+        Assert.Equal(RunState.Pending, reg.List()[0].State);
+        Assert.Equal(RunState.Running, reg.List()[1].State);
+    }
+
+    /// <summary>Many workers, each with its own connection, drain many tiny runs: every run is claimed exactly once.</summary>
+    protected void ConcurrentWorkersNeverClaimTheSameRun(int workers, int runs)
+    {
+        var open = NewRegistry();
+        using (var reg = open()) reg.Submit("/tmp/sw", Runs(runs));
+        var claims = new ConcurrentBag<(long Id, string Worker)>();
+        var threads = Enumerable.Range(0, workers).Select(w => new Thread(() =>
+        {
+            using var reg = open();
+            string me = WorkerId.ForThisProcess($"t{w}");
+            while (reg.Claim(me) is { } r)
+            {
+                claims.Add((r.Id, me));
+                Assert.True(reg.Heartbeat(r.Id, me));
+                Assert.True(reg.Complete(r.Id, me, "{}"));
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(runs, claims.Count);
+        Assert.Equal(runs, claims.Select(c => c.Id).Distinct().Count());
+        using (var reg = open())
+        {
+            var all = reg.List();
+            Assert.All(all, r => Assert.Equal(RunState.Done, r.State));
+            Assert.All(all, r => Assert.Equal(1, r.Attempts));
+        }
+        // With this many runs, more than one worker got some: the test exercised contention.
+        Assert.True(claims.Select(c => c.Worker).Distinct().Count() > 1);
+    }
+}
+
+public sealed class SqliteRegistryTests : RegistryContract, IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("scalinglab-reg-");
+
+    protected override Func<RunRegistry> NewRegistry()
+    {
+        string path = Path.Combine(_dir.FullName, $"r{Guid.NewGuid():N}.db");
+        return () => RunRegistry.Open(path);
+    }
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    [Fact] public void Submit() => SubmitIsIdempotent();
+    [Fact] public void Lifecycle() => ClaimHeartbeatComplete();
+    [Fact] public void Stale() => StaleRunsAreRequeuedAndTheOldWorkerLosesThem();
+    [Fact] public void Attempts() => TooManyAttemptsFail();
+    [Fact] public void DeadWorkers() => DeadLocalWorkersAreRequeued();
+    [Fact] public void Concurrent() => ConcurrentWorkersNeverClaimTheSameRun(workers: 4, runs: 200);
+
+    [Fact]
+    public void UsesWalJournal()
+    {
+        using var reg = NewRegistry()();
+        Assert.StartsWith("sqlite:", reg.Describe);
+        var db = Directory.GetFiles(_dir.FullName, "*.db").Single();
+        reg.Submit("/tmp", Runs(1));
+        Assert.True(File.Exists(db + "-wal"));
+    }
+}
+
+public sealed class PostgresRegistryTests : RegistryContract, IClassFixture<PostgresServer>
+{
+    private readonly PostgresServer _server;
+
+    public PostgresRegistryTests(PostgresServer server) => _server = server;
+
+    protected override Func<RunRegistry> NewRegistry()
+    {
+        // A fresh database per test keeps the tests independent on one server.
+        string db = "t" + Guid.NewGuid().ToString("N")[..12];
+        using (var c = new Npgsql.NpgsqlConnection(_server.ConnectionString))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"CREATE DATABASE {db}";
+            cmd.ExecuteNonQuery();
+        }
+        string cs = _server.ConnectionString.Replace("Database=postgres", $"Database={db}");
+        return () => RunRegistry.Open(cs);
+    }
+
+    [PostgresFact] public void Submit() => SubmitIsIdempotent();
+    [PostgresFact] public void Lifecycle() => ClaimHeartbeatComplete();
+    [PostgresFact] public void Stale() => StaleRunsAreRequeuedAndTheOldWorkerLosesThem();
+    [PostgresFact] public void Attempts() => TooManyAttemptsFail();
+    [PostgresFact] public void DeadWorkers() => DeadLocalWorkersAreRequeued();
+    [PostgresFact] public void Concurrent() => ConcurrentWorkersNeverClaimTheSameRun(workers: 4, runs: 200);
+
+    [Fact]
+    public void UriConnectionStringsAreUnderstood()
+    {
+        string cs = PostgresRegistry.FromUri("postgresql://me:p%40ss@db.example:6543/sweeps?Timeout=5");
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(cs);
+        Assert.Equal(("db.example", 6543, "sweeps", "me", "p@ss", 5), (b.Host, b.Port, b.Database, b.Username, b.Password, b.Timeout));
+        Assert.True(RunRegistry.IsPostgres("Host=x;Database=y"));
+        Assert.False(RunRegistry.IsPostgres("sweep/registry.db"));
+    }
+}
