@@ -1,0 +1,236 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using static ScalingLab.Tensors.ManagedGemmKernels;
+using static ScalingLab.Tensors.ManagedGemmPacking;
+
+namespace ScalingLab.Tensors;
+
+/// <summary>
+/// SGEMM in managed code, the Goto/BLIS way: for each NC-wide column block of C and each KC-deep slice of k,
+/// op(B) is packed once into NR-wide panels shared by the team; each thread takes a fixed range of rows,
+/// packs MC×KC blocks of op(A) into 6-row panels and runs the register-blocked micro-kernel
+/// (<see cref="ManagedGemmKernels"/>: 6×64 on Vector512, 6×16 on Vector256) over every tile.
+/// Tiles that cross the border of C are computed whole (the packing zero-pads) into a scratch tile and
+/// copied out by a scalar edge path.
+/// <para>Determinism: every element of C is summed in the same order (KC slices in turn, k ascending
+/// within the kernel) whatever the thread count, so results are bit-identical across thread counts.</para>
+/// <para>Calls are safe from several threads at once: the team serves one call at a time, and a call that
+/// finds it busy (or is too small to be worth splitting) runs on its own thread with per-thread buffers.
+/// Buffers are laid out once; a call allocates nothing.</para>
+/// </summary>
+public sealed unsafe class ManagedGemm : IGemm
+{
+    /// <summary>Depth of a k slice: a 6×KC A panel and a KC×64 B panel stay in L1/L2 while a tile is computed.</summary>
+    public const int KC = 256;
+
+    /// <summary>Rows of op(A) packed at once (a multiple of 6): the MC×KC block lives in L2.</summary>
+    public const int MC = 192;
+
+    /// <summary>Columns of op(B) packed at once (a multiple of 64): the KC×NC block lives in L3, shared.</summary>
+    public const int NC = 3072;
+
+    /// <summary>Below this many multiply-adds (m·n·k) a call runs on one thread: waking the team costs more.</summary>
+    public const long ParallelThreshold = 1L << 21;
+
+    private readonly int _nr;
+    private readonly GemmTeam? _team;
+    private readonly Workspace[] _spaces = [];
+    private readonly PinnedFloats? _sharedB;
+    private Problem _problem;
+    private int _busy;
+
+    [ThreadStatic] private static Workspace? t_space;
+
+    /// <summary>A managed GEMM on <paramref name="threads"/> threads (the caller and threads−1 workers).</summary>
+    public ManagedGemm(int threads = 1) : this(threads, Vector512.IsHardwareAccelerated) { }
+
+    /// <summary>Chooses the micro-kernel explicitly (tests exercise the Vector256 kernel on AVX-512 machines).</summary>
+    internal ManagedGemm(int threads, bool useVector512)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "threads must be ≥ 1");
+        Threads = threads;
+        UsesVector512 = useVector512;
+        _nr = useVector512 ? 64 : 16;
+        if (threads > 1)
+        {
+            _spaces = new Workspace[threads];
+            for (int t = 0; t < threads; t++) _spaces[t] = new Workspace(_nr, MC * KC);
+            _sharedB = new PinnedFloats(NC * KC);
+            _team = new GemmTeam(threads, Work);
+        }
+    }
+
+    /// <inheritdoc />
+    public string Name => "managed";
+
+    /// <summary>Threads one large call is split over.</summary>
+    public int Threads { get; }
+
+    /// <summary>True when the 6×64 Vector512 kernel runs (else the 6×16 Vector256 one).</summary>
+    public bool UsesVector512 { get; }
+
+    /// <inheritdoc />
+    public void Sgemm(bool transA, bool transB, int m, int n, int k,
+                      float alpha, ReadOnlySpan<float> a, int lda,
+                      ReadOnlySpan<float> b, int ldb,
+                      float beta, Span<float> c, int ldc)
+    {
+        GemmArgs.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            if (k == 0 || alpha == 0f)
+            {
+                ScaleC(pc, m, n, ldc, beta);
+                return;
+            }
+            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc);
+            bool split = _team is not null && (long)m * n * k >= ParallelThreshold && (m + MR - 1) / MR >= Threads;
+            if (split && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
+            {
+                try
+                {
+                    _problem = problem;
+                    _team!.Run();
+                }
+                finally
+                {
+                    _problem = default;
+                    Volatile.Write(ref _busy, 0);
+                }
+                return;
+            }
+            var ws = t_space ??= new Workspace(_nr, MC * KC);
+            if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
+            int kcMax = SliceDepth(k);
+            int ncMax = Math.Min(NC, (n + _nr - 1) / _nr * _nr);
+            Compute(problem, 0, 1, ws, ws.EnsureB(ncMax * kcMax), null);
+        }
+    }
+
+    private void Work(int member) => Compute(_problem, member, Threads, _spaces[member], _sharedB!.Ptr, _team);
+
+    /// <summary>Depth of the k slices: k split into ⌈k/KC⌉ equal slices (no thin last slice).</summary>
+    private static int SliceDepth(int k)
+    {
+        int slices = (k + KC - 1) / KC;
+        return (k + slices - 1) / slices;
+    }
+
+    private void Compute(in Problem pr, int member, int size, Workspace ws, float* bpack, GemmTeam? team)
+    {
+        int nr = _nr;
+        int tiles = (pr.M + MR - 1) / MR;
+        int r0 = (int)Math.Min(pr.M, (long)tiles * member / size * MR);
+        int r1 = (int)Math.Min(pr.M, (long)tiles * (member + 1) / size * MR);
+        int kcStep = SliceDepth(pr.K);
+        for (int jc = 0; jc < pr.N; jc += NC)
+        {
+            int nc = Math.Min(NC, pr.N - jc);
+            int panels = (nc + nr - 1) / nr;
+            for (int p0 = 0; p0 < pr.K; p0 += kcStep)
+            {
+                int kc = Math.Min(kcStep, pr.K - p0);
+                int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
+                PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jc, nc, nr, panels * member / size, panels * (member + 1) / size, bpack);
+                team?.Sync();
+                for (int ic = r0; ic < r1; ic += MC)
+                {
+                    int mc = Math.Min(MC, r1 - ic);
+                    PackA(pr.TransA, pr.A, pr.Lda, ic, mc, p0, kc, ws.A);
+                    MacroKernel(ws, bpack, mc, nc, kc, pr.C + (nint)ic * pr.Ldc + jc, pr.Ldc, pr.Alpha, pr.Beta, mode);
+                }
+                team?.Sync();
+            }
+        }
+    }
+
+    /// <summary>All tiles of one packed MC×KC block of A against one packed KC×NC block of B.</summary>
+    private void MacroKernel(Workspace ws, float* bpack, int mc, int nc, int kc, float* c, nint ldc,
+                             float alpha, float beta, int mode)
+    {
+        int nr = _nr;
+        bool wide = UsesVector512;
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            float* bp = bpack + (nint)jr * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int rows = Math.Min(MR, mc - ir);
+                float* ap = ws.A + (nint)ir * kc;
+                float* ct = c + ir * ldc + jr;
+                if (rows == MR && cols == nr)
+                {
+                    if (wide) Kernel6x64(kc, ap, bp, ct, ldc, alpha, beta, mode);
+                    else Kernel6x16(kc, ap, bp, ct, ldc, alpha, beta, mode);
+                }
+                else
+                {
+                    if (wide) Kernel6x64(kc, ap, bp, ws.Tile, nr, alpha, 0f, Overwrite);
+                    else Kernel6x16(kc, ap, bp, ws.Tile, nr, alpha, 0f, Overwrite);
+                    StoreTile(ws.Tile, nr, rows, cols, ct, ldc, beta, mode);
+                }
+            }
+        }
+    }
+
+    /// <summary>C = β·C, the whole answer when k = 0 or α = 0 (β = 0 clears, ignoring NaN in C).</summary>
+    private static void ScaleC(float* c, int m, int n, nint ldc, float beta)
+    {
+        if (beta == 1f) return;
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>One call's arguments, as pointers (valid while the call's fixed block is live).</summary>
+    private readonly struct Problem(bool transA, bool transB, int m, int n, int k, float alpha, float beta,
+                                    float* a, int lda, float* b, int ldb, float* c, int ldc)
+    {
+        public readonly bool TransA = transA, TransB = transB;
+        public readonly int M = m, N = n, K = k;
+        public readonly float Alpha = alpha, Beta = beta;
+        public readonly float* A = a, B = b, C = c;
+        public readonly nint Lda = lda, Ldb = ldb, Ldc = ldc;
+    }
+
+    /// <summary>One thread's packing buffers: an MC×KC block of A, a scratch tile, and (alone) its own B.</summary>
+    private sealed class Workspace(int nr, int aFloats)
+    {
+        private readonly PinnedFloats _a = new(aFloats);
+        private readonly PinnedFloats _tile = new(MR * nr);
+        private PinnedFloats? _b;
+
+        public int Nr { get; } = nr;
+        public float* A => _a.Ptr;
+        public float* Tile => _tile.Ptr;
+
+        /// <summary>A private B buffer of at least <paramref name="floats"/>, grown (never shrunk) on demand.</summary>
+        public float* EnsureB(int floats)
+        {
+            if (_b is null || _b.Length < floats) _b = new PinnedFloats(Math.Max(floats, (_b?.Length ?? 0) * 2));
+            return _b.Ptr;
+        }
+    }
+
+    /// <summary>A float buffer on the pinned heap, its start aligned to 64 bytes (a cache line, a zmm load).</summary>
+    private sealed class PinnedFloats
+    {
+        private readonly float[] _array;
+
+        public PinnedFloats(int length)
+        {
+            Length = length;
+            _array = GC.AllocateUninitializedArray<float>(length + 16, pinned: true);
+            var p = (float*)Unsafe.AsPointer(ref _array[0]);
+            Ptr = (float*)(((nint)p + 63) & ~(nint)63);
+        }
+
+        public int Length { get; }
+        public float* Ptr { get; }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace ScalingLab.Tensors;
+
+/// <summary>
+/// SGEMM through OpenBLAS's cblas_sgemm (Debian's libopenblas0-pthread, loaded at run time with
+/// NativeLibrary.TryLoad("libopenblas.so.0"); nothing is linked at build time). OpenBLAS's thread count is
+/// process-wide, so each call sets it when it differs from the last one, under one lock that also
+/// serialises calls (OpenBLAS threads every call itself).
+/// </summary>
+public sealed unsafe class OpenBlasGemm : IGemm
+{
+    private const int RowMajor = 101, NoTrans = 111, Trans = 112;
+
+    private static readonly object s_lock = new();
+    private static readonly bool s_loaded;
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> s_sgemm;
+    private static readonly delegate* unmanaged<int, void> s_setThreads;
+    private static int s_threadsSet = -1;
+
+    static OpenBlasGemm()
+    {
+        if (!NativeLibrary.TryLoad("libopenblas.so.0", out nint lib)) return;
+        if (!NativeLibrary.TryGetExport(lib, "cblas_sgemm", out nint sgemm)) return;
+        if (!NativeLibrary.TryGetExport(lib, "openblas_set_num_threads", out nint setThreads)) return;
+        s_sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+        s_setThreads = (delegate* unmanaged<int, void>)setThreads;
+        s_loaded = true;
+    }
+
+    /// <summary>True when libopenblas.so.0 loaded and exports cblas_sgemm.</summary>
+    public static bool Available() => s_loaded;
+
+    /// <summary>OpenBLAS on <paramref name="threads"/> threads. Throws when the library is absent (check <see cref="Available"/>).</summary>
+    public OpenBlasGemm(int threads = 1)
+    {
+        if (!s_loaded) throw new InvalidOperationException("libopenblas.so.0 is not available (install libopenblas0-pthread)");
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "threads must be ≥ 1");
+        Threads = threads;
+    }
+
+    /// <inheritdoc />
+    public string Name => "openblas";
+
+    /// <summary>Threads OpenBLAS uses for this instance's calls.</summary>
+    public int Threads { get; }
+
+    /// <inheritdoc />
+    public void Sgemm(bool transA, bool transB, int m, int n, int k,
+                      float alpha, ReadOnlySpan<float> a, int lda,
+                      ReadOnlySpan<float> b, int ldb,
+                      float beta, Span<float> c, int ldc)
+    {
+        GemmArgs.Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            lock (s_lock)
+            {
+                if (s_threadsSet != Threads)
+                {
+                    s_setThreads(Threads);
+                    s_threadsSet = Threads;
+                }
+                s_sgemm(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k,
+                        alpha, pa, lda, pb, ldb, beta, pc, ldc);
+            }
+        }
+    }
+}
