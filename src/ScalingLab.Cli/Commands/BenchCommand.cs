@@ -11,6 +11,7 @@ public static class BenchCommand
         var bench = new Command("bench",
             "Measure throughput: our figure and the reference's side by side, as a ratio.\n\n" +
             "Example:\n  scalinglab bench gemm --threads 2");
+        bench.Subcommands.Add(BenchGemmCommand.Create());
         return bench;
     }
 }
