@@ -26,7 +26,7 @@ public sealed record RunConfig
     [JsonPropertyName("data_key")] public string DataKey { get; init; } = "";
     /// <summary>The data folder on disk (not part of the hash: a sweep folder may move).</summary>
     [JsonPropertyName("data_dir")] public string DataDir { get; init; } = "";
-    /// <summary>Training tokens: the run trains one epoch over the first this many tokens of the training split.</summary>
+    /// <summary>Training tokens D: the run draws this many tokens of windows from the training split, without replacement.</summary>
     [JsonPropertyName("data_tokens")] public long DataTokens { get; init; }
     /// <summary>Seed of initialisation and batch order.</summary>
     [JsonPropertyName("seed")] public ulong Seed { get; init; }
@@ -39,8 +39,16 @@ public sealed record RunConfig
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Optimiser steps: one epoch over <see cref="DataTokens"/> in batches of batch × seq tokens.</summary>
-    [JsonIgnore] public long Steps => Math.Max(1, DataTokens / ((long)Train.Batch * Train.Seq));
+    /// <summary>Optimiser updates: ⌈data tokens / (batch × accum × seq)⌉, as the trainer counts them.</summary>
+    [JsonIgnore]
+    public long Steps
+    {
+        get
+        {
+            long perStep = (long)Train.Batch * Train.Accum * Train.Seq;
+            return (DataTokens + perStep - 1) / perStep;
+        }
+    }
 
     /// <summary>The stable identity of this run: a hash of everything that decides its result (not the data folder's path).</summary>
     [JsonIgnore]

@@ -29,31 +29,38 @@ public sealed record DataSize(long? Tokens, double? Fraction)
     public long Resolve(long trainTokens) => Tokens ?? (long)Math.Floor(Fraction!.Value * trainTokens);
 }
 
-/// <summary>Optimiser, schedule, evaluation and checkpoint settings shared by a grid's runs.</summary>
+/// <summary>
+/// Optimiser, schedule, evaluation and checkpoint settings shared by a grid's runs. Names and meanings follow the
+/// trainer's train.json (Training.TrainConfig); the run's tokens, seed and threads come from the sweep's axes.
+/// </summary>
 public sealed record TrainSettings
 {
-    /// <summary>Sequences per optimiser step.</summary>
+    /// <summary>Sequences per micro-batch.</summary>
     public int Batch { get; init; } = 16;
     /// <summary>Tokens per sequence.</summary>
     public int Seq { get; init; } = 64;
+    /// <summary>Micro-batches per update.</summary>
+    public int Accum { get; init; } = 1;
     /// <summary>Peak learning rate.</summary>
     public double Lr { get; init; } = 1e-3;
     /// <summary>Cosine decay floor as a fraction of the peak.</summary>
     public double MinLrRatio { get; init; } = 0.1;
-    /// <summary>Linear warmup length as a fraction of the run's steps.</summary>
-    public double WarmupFrac { get; init; } = 0.05;
+    /// <summary>Linear warmup steps (-1 = 5% of the run).</summary>
+    public long Warmup { get; init; } = -1;
     /// <summary>Decoupled AdamW weight decay (matrices only).</summary>
     public double WeightDecay { get; init; } = 0.1;
     /// <summary>Gradient clipping by global norm (0 = off).</summary>
     public double GradClip { get; init; } = 1.0;
-    /// <summary>Evaluate every this many steps (0 = about 10 evaluations per run).</summary>
-    public int EvalEvery { get; init; }
+    /// <summary>Evaluate every this many steps (-1 = 20 evaluations per run).</summary>
+    public long EvalEvery { get; init; } = -1;
     /// <summary>Validation windows per evaluation.</summary>
     public int EvalWindows { get; init; } = 16;
-    /// <summary>Checkpoint every this many steps after the powers of two (0 = only powers of two and the final step).</summary>
-    public int CheckpointEvery { get; init; }
-    /// <summary>Largest power-of-two step that gets a checkpoint (Pythia's schedule: 1, 2, 4, ...).</summary>
-    public int CheckpointPow2Max { get; init; } = 512;
+    /// <summary>Checkpoint every this many steps after the powers of two (-1 = 10 per run, 0 = none).</summary>
+    public long CkptEvery { get; init; } = -1;
+    /// <summary>Checkpoints at powers of two up to this step (Pythia's schedule: 1, 2, 4, ..., 512).</summary>
+    public long CkptLogUntil { get; init; } = 512;
+    /// <summary>GEMM backend: auto, managed, openblas or reference.</summary>
+    public string Gemm { get; init; } = "auto";
 }
 
 /// <summary>A grid: every model shape × data size × seed, on one data source with one set of settings.</summary>
@@ -199,16 +206,20 @@ public sealed class SweepSpec
         {
             Batch = f.Int("batch", 16, 1, 1 << 16),
             Seq = f.Int("seq", 64, 2, 1 << 16),
+            Accum = f.Int("accum", 1, 1, 1 << 16),
             Lr = f.Double("lr", 1e-3, 0, 10, minExclusive: true),
             MinLrRatio = f.Double("min_lr_ratio", 0.1, 0, 1),
-            WarmupFrac = f.Double("warmup_frac", 0.05, 0, 1),
+            Warmup = f.Long("warmup", -1, -1),
             WeightDecay = f.Double("weight_decay", 0.1, 0, 10),
             GradClip = f.Double("grad_clip", 1.0, 0, 1e6),
-            EvalEvery = f.Int("eval_every", 0, 0),
+            EvalEvery = f.Long("eval_every", -1, -1),
             EvalWindows = f.Int("eval_windows", 16, 1, 1 << 20),
-            CheckpointEvery = f.Int("checkpoint_every", 0, 0),
-            CheckpointPow2Max = f.Int("checkpoint_pow2_max", 512, 0),
+            CkptEvery = f.Long("ckpt_every", -1, -1),
+            CkptLogUntil = f.Long("ckpt_log_until", 512, 0),
+            Gemm = f.String("gemm") ?? "auto",
         };
+        if (t.Gemm is not ("auto" or "managed" or "openblas" or "reference"))
+            throw f.Error("gemm", $"'{t.Gemm}' is not a backend; use auto, managed, openblas or reference");
         f.RejectUnknown();
         return t;
     }
@@ -300,8 +311,8 @@ public sealed class SweepSpec
                 long tokens = size.Resolve(info.TrainTokens);
                 if (tokens > info.TrainTokens)
                     throw new UserError($"sweep spec: grid '{g.Name}' asks for {tokens} training tokens but the data has {info.TrainTokens}; lower axes.data_sizes or make more data");
-                if (tokens < (long)g.Train.Batch * g.Train.Seq + 1)
-                    throw new UserError($"sweep spec: grid '{g.Name}' data size {size.Label} is less than one batch ({g.Train.Batch}×{g.Train.Seq} tokens); raise it or shrink train.batch");
+                if (tokens < (long)g.Train.Batch * g.Train.Accum * g.Train.Seq)
+                    throw new UserError($"sweep spec: grid '{g.Name}' data size {size.Label} is less than one update ({g.Train.Batch}×{g.Train.Accum}×{g.Train.Seq} tokens); raise it or shrink train.batch");
                 runs.Add(new RunConfig
                 {
                     Sweep = Name,

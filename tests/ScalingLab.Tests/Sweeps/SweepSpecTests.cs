@@ -36,7 +36,7 @@ public class SweepSpecTests
         Assert.Equal(64, r0.Model.DFf);
         Assert.Equal(16, r0.Model.VocabSize);
         Assert.Equal(2000, r0.DataTokens);
-        Assert.Equal(2000 / (4 * 16), r0.Steps);
+        Assert.Equal((2000 + 63) / (4 * 16), r0.Steps);
         var half = runs.Single(r => r.Name == "main-2x32h2-d50pct-s2");
         Assert.Equal(20_000, half.DataTokens);
         Assert.Equal(2, half.Model.NHead);
