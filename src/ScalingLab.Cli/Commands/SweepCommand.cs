@@ -13,7 +13,8 @@ namespace ScalingLab.Cli.Commands;
 public static class SweepCommand
 {
     /// <summary>The training routine workers use; tests swap in a stand-in to exercise the machinery quickly.</summary>
-    internal static TrainRun Trainer { get; set; } = (_, _, _, _) => throw new UserError("TEMP");
+    internal static TrainRun Trainer { get; set; } = (_, _, _, _) =>
+        throw new UserError("sweep work: training needs the Trainer (Training/Trainer.cs), which is not in this build yet");
 
     /// <summary>The `sweep` verb and its sub-verbs.</summary>
     public static Command Create()
