@@ -26,6 +26,7 @@ public static class CliApp
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(DynamicsCommand.Create());
+        root.Subcommands.Add(MemoryCommand.Create());
         return root;
     }
 

@@ -111,12 +111,12 @@ public class NearestNeighboursTests
             float[] v = [1, 2, 3, 4, 5, 6];
             string raw = Path.Combine(dir.FullName, "m.f32");
             File.WriteAllBytes(raw, MemoryMarshal.AsBytes(v.AsSpan()).ToArray());
-            var (data, rows, dim) = MatrixFile.Read(raw, 3);
+            var (data, rows, dim) = VectorFile.Read(raw, 3);
             Assert.Equal((2, 3), (rows, dim));
             Assert.Equal(v, data);
-            var e = Assert.Throws<UserError>(() => MatrixFile.Read(raw, 4));
+            var e = Assert.Throws<UserError>(() => VectorFile.Read(raw, 4));
             Assert.Contains("not a multiple of 16", e.Message);
-            Assert.Throws<UserError>(() => MatrixFile.Read(raw, null));
+            Assert.Throws<UserError>(() => VectorFile.Read(raw, null));
 
             // .npy v1.0 written by hand: magic, version, header length, dict padded to 64 bytes
             string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }";
@@ -129,14 +129,14 @@ public class NearestNeighboursTests
             bytes.AddRange(MemoryMarshal.AsBytes(v.AsSpan()).ToArray());
             string npy = Path.Combine(dir.FullName, "m.npy");
             File.WriteAllBytes(npy, [.. bytes]);
-            (data, rows, dim) = MatrixFile.Read(npy, null);
+            (data, rows, dim) = VectorFile.Read(npy, null);
             Assert.Equal((3, 2), (rows, dim));
             Assert.Equal(v, data);
-            Assert.Contains("--dim is 3", Assert.Throws<UserError>(() => MatrixFile.Read(npy, 3)).Message);
+            Assert.Contains("--dim is 3", Assert.Throws<UserError>(() => VectorFile.Read(npy, 3)).Message);
 
             string empty = Path.Combine(dir.FullName, "empty.f32");
             File.WriteAllBytes(empty, []);
-            Assert.Contains("empty", Assert.Throws<UserError>(() => MatrixFile.Read(empty, 3)).Message);
+            Assert.Contains("empty", Assert.Throws<UserError>(() => VectorFile.Read(empty, 3)).Message);
         }
         finally
         {
