@@ -1,0 +1,240 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ScalingLab.Common;
+using ScalingLab.Data;
+
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>
+/// `scalinglab data`: corpora → token shards, generated data sets (Question-Formation, Markov chains with
+/// a known entropy rate, memorisable sequences), and inspection (encode, decode, stats).
+/// </summary>
+public static class DataCommand
+{
+    /// <summary>The `data` verb and its sub-verbs.</summary>
+    public static Command Create()
+    {
+        var cmd = new Command("data",
+            "Make and inspect data folders (manifest.json, tokenizer.json, token shards) for training.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus\n" +
+            "  scalinglab data qf --out data/qf\n" +
+            "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
+            "  scalinglab data stats data/corpus");
+        cmd.Subcommands.Add(Tokenize());
+        cmd.Subcommands.Add(Encode());
+        cmd.Subcommands.Add(Decode());
+        cmd.Subcommands.Add(Stats());
+        return cmd;
+    }
+
+    private static Command Tokenize()
+    {
+        var input = new Option<string>("--input") { Description = "a UTF-8 text file, a folder of text files, or a JSONL file (with --field)", Required = true };
+        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "bpe (train byte-level BPE here), char, word, or a tokenizer.json to reuse", DefaultValueFactory = _ => "bpe" };
+        var vocab = new Option<int>("--vocab") { Description = "BPE vocabulary size: 256 bytes + merges + end-of-text (at least 257)", DefaultValueFactory = _ => 4096 };
+        var gpt2Vocab = new Option<string?>("--gpt2-vocab") { Description = "use Hugging Face GPT-2 files: vocab.json (with --gpt2-merges)" };
+        var gpt2Merges = new Option<string?>("--gpt2-merges") { Description = "Hugging Face GPT-2 merges.txt (with --gpt2-vocab)" };
+        var field = new Option<string?>("--field") { Description = "read JSONL: one JSON object per line, the document text in this field" };
+        var unit = new Option<string?>("--unit") { Description = "documents in plain text: line, paragraph (blank-line separated) or file; default paragraph for a file, file for a folder" };
+        var valFraction = new Option<double>("--val-fraction") { Description = "fraction of documents for validation (split by a seeded hash of each document)", DefaultValueFactory = _ => 0.05 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the train/val split", DefaultValueFactory = _ => 1UL };
+        var percent = new Option<double>("--train-percent") { Description = "keep the first p% of training documents (e.g. 1, 10, 100)", DefaultValueFactory = _ => 100.0 };
+        var tokens = new Option<long?>("--train-tokens") { Description = "keep exactly D training tokens (the last document is cut)" };
+        var threads = new Option<int>("--threads") { Description = "threads for BPE training and tokenising", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("tokenize",
+            "Corpus → data folder: split documents train/val by a seeded hash, train (or load) a tokenizer on the\n" +
+            "training documents, tokenise in parallel, write uint16/uint32 shards and manifest.json.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus\n" +
+            "  scalinglab data tokenize --input docs.jsonl --field text --train-percent 10 --out data/ten\n" +
+            "  scalinglab data tokenize --input corpus.txt --tokenizer data/corpus/tokenizer.json --train-tokens 1000000 --out data/d1m\n" +
+            "  scalinglab data tokenize --input corpus.txt --gpt2-vocab vocab.json --gpt2-merges merges.txt --out data/gpt2");
+        foreach (var o in new Option[] { input, output, tokenizer, vocab, gpt2Vocab, gpt2Merges, field, unit, valFraction, seed, percent, tokens, threads, json })
+            cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var err = parse.InvocationConfiguration.Error;
+            string inPath = parse.GetValue(input)!;
+            string tok = parse.GetValue(tokenizer)!;
+            string outDir = parse.GetValue(output)!;
+            string? gv = parse.GetValue(gpt2Vocab), gm = parse.GetValue(gpt2Merges);
+            if ((gv is null) != (gm is null)) throw new UserError("--gpt2-vocab and --gpt2-merges go together; give both");
+            string? tmpTok = null;
+            if (gv is not null)
+            {
+                // The GPT-2 pair becomes one tokenizer.json that the builder loads like any other.
+                tmpTok = Path.Combine(Path.GetTempPath(), $"scalinglab-gpt2-{Guid.NewGuid():N}.json");
+                TokenizerFile.Save(TokenizerFile.LoadGpt2(gv, gm!), tmpTok);
+                tok = tmpTok;
+            }
+            DocumentUnit docUnit = parse.GetValue(unit) switch
+            {
+                null => Directory.Exists(inPath) ? DocumentUnit.File : DocumentUnit.Paragraph,
+                "line" => DocumentUnit.Line,
+                "paragraph" => DocumentUnit.Paragraph,
+                "file" => DocumentUnit.File,
+                var u => throw new UserError($"--unit {u} is not one of line, paragraph, file"),
+            };
+            var sw = Stopwatch.StartNew();
+            try
+            {
+                var m = CorpusBuilder.Build(new CorpusOptions
+                {
+                    Input = inPath,
+                    Output = outDir,
+                    Tokenizer = tok,
+                    VocabSize = parse.GetValue(vocab),
+                    JsonlField = parse.GetValue(field),
+                    Unit = docUnit,
+                    ValFraction = parse.GetValue(valFraction),
+                    Seed = parse.GetValue(seed),
+                    TrainPercent = parse.GetValue(percent),
+                    TrainTokens = parse.GetValue(tokens),
+                    Threads = parse.GetValue(threads),
+                }, Progress(err, "tokenize"));
+                Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+            }
+            finally
+            {
+                if (tmpTok is not null) File.Delete(tmpTok);
+            }
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Encode()
+    {
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json (from a data folder)", Required = true };
+        var input = new Option<string>("--input") { Description = "UTF-8 text file", Required = true };
+        var output = new Option<string?>("--out") { Description = "write ids here instead of stdout" };
+        var cmd = new Command("encode",
+            "Text → token ids: one line of space-separated ids per input line ('data decode' inverts it byte for byte).\n\n" +
+            "Examples:\n" +
+            "  scalinglab data encode --tokenizer data/corpus/tokenizer.json --input sample.txt\n" +
+            "  scalinglab data encode --tokenizer data/corpus/tokenizer.json --input sample.txt --out ids.txt");
+        cmd.Options.Add(tokenizer);
+        cmd.Options.Add(input);
+        cmd.Options.Add(output);
+        cmd.SetAction(parse =>
+        {
+            var tok = TokenizerFile.Load(parse.GetValue(tokenizer)!);
+            string path = parse.GetValue(input)!;
+            if (!File.Exists(path)) throw new UserError($"input not found: {path}");
+            string text = CorpusReader.ReadUtf8(path);
+            var sb = new StringBuilder();
+            string[] lines = text.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (i > 0) sb.Append('\n');
+                sb.AppendJoin(' ', tok.Encode(lines[i]));
+            }
+            Emit(parse, parse.GetValue(output), sb.ToString());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Decode()
+    {
+        var tokenizer = new Option<string>("--tokenizer") { Description = "tokenizer.json (from a data folder)", Required = true };
+        var input = new Option<string>("--input") { Description = "ids file: one line of space-separated ids per text line", Required = true };
+        var output = new Option<string?>("--out") { Description = "write the text here instead of stdout" };
+        var cmd = new Command("decode",
+            "Token ids → text: the inverse of 'data encode' (lines of space-separated ids; the text is written back byte for byte).\n\n" +
+            "Examples:\n" +
+            "  scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt\n" +
+            "  scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt --out sample.txt");
+        cmd.Options.Add(tokenizer);
+        cmd.Options.Add(input);
+        cmd.Options.Add(output);
+        cmd.SetAction(parse =>
+        {
+            var tok = TokenizerFile.Load(parse.GetValue(tokenizer)!);
+            string path = parse.GetValue(input)!;
+            if (!File.Exists(path)) throw new UserError($"input not found: {path}");
+            string[] lines = CorpusReader.ReadUtf8(path).Split('\n');
+            var sb = new StringBuilder();
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (i > 0) sb.Append('\n');
+                var parts = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var ids = new int[parts.Length];
+                for (int k = 0; k < parts.Length; k++)
+                    if (!int.TryParse(parts[k], NumberStyles.None, CultureInfo.InvariantCulture, out ids[k]) || ids[k] >= tok.VocabSize)
+                        throw new UserError($"{path} line {i + 1}: '{parts[k]}' is not a token id in [0, {tok.VocabSize})");
+                sb.Append(tok.Decode(ids));
+            }
+            Emit(parse, parse.GetValue(output), sb.ToString());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Stats()
+    {
+        var dir = new Argument<string>("dir") { Description = "a data folder" };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("stats",
+            "Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
+            "The shards are opened and checked (headers, lengths, tokenizer hash).\n\n" +
+            "Examples:\n" +
+            "  scalinglab data stats data/corpus\n" +
+            "  scalinglab data stats data/markov --json");
+        cmd.Arguments.Add(dir);
+        cmd.Options.Add(json);
+        cmd.SetAction(parse =>
+        {
+            string d = parse.GetValue(dir)!;
+            using var ds = TokenDataset.Open(d);
+            Report(parse, ds.Manifest, d, null, parse.GetValue(json));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Prints a manifest: the JSON object, or a short table.</summary>
+    internal static void Report(ParseResult parse, DataManifest m, string dir, double? seconds, bool json)
+    {
+        var o = parse.InvocationConfiguration.Output;
+        if (json)
+        {
+            o.WriteLine(JsonSerializer.Serialize(m, new JsonSerializerOptions(DataManifest.Json) { WriteIndented = false }));
+            return;
+        }
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine(string.Create(inv, $"{dir}: {m.Kind} from {m.Source}"));
+        o.WriteLine(string.Create(inv, $"  vocabulary {m.VocabSize} ({m.BytesPerToken * 8}-bit ids), tokenizer sha256 {m.TokenizerSha256[..12]}…"));
+        if (m.EntropyRateNats is double h) o.WriteLine(string.Create(inv, $"  true entropy rate {h:F6} nats/token"));
+        o.WriteLine($"  {"split",-6} {"documents",12} {"tokens",14} {"shards",7}");
+        foreach (var (name, s) in m.Splits)
+            o.WriteLine(string.Create(inv, $"  {name,-6} {s.Documents,12:N0} {s.Tokens,14:N0} {s.Shards.Count,7}"));
+        if (seconds is double sec) o.WriteLine(string.Create(inv, $"  done in {sec:F1} s"));
+    }
+
+    /// <summary>Progress lines on stderr, at most a few per second.</summary>
+    internal static Action<string> Progress(TextWriter err, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        double last = -1;
+        return line =>
+        {
+            double t = sw.Elapsed.TotalSeconds;
+            if (t - last < 0.5 && !line.Contains("100%")) return;
+            last = t;
+            lock (err) err.WriteLine($"{what}: {line}");
+        };
+    }
+
+    private static void Emit(ParseResult parse, string? outPath, string text)
+    {
+        if (outPath is null) parse.InvocationConfiguration.Output.Write(text);
+        else AtomicFile.Write(outPath, s => s.Write(Wtf8.GetBytes(text)));
+    }
+}
