@@ -28,6 +28,9 @@ public static class DataCommand
         cmd.Subcommands.Add(Encode());
         cmd.Subcommands.Add(Decode());
         cmd.Subcommands.Add(Stats());
+        cmd.Subcommands.Add(Qf());
+        cmd.Subcommands.Add(Markov());
+        cmd.Subcommands.Add(Memorize());
         return cmd;
     }
 
@@ -194,6 +197,128 @@ public static class DataCommand
             string d = parse.GetValue(dir)!;
             using var ds = TokenDataset.Open(d);
             Report(parse, ds.Manifest, d, null, parse.GetValue(json));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Qf()
+    {
+        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var from = new Option<string?>("--from") { Description = "read the original files (question.train/dev/test/gen) from this folder instead of generating" };
+        var seed = new Option<ulong>("--seed") { Description = "generator seed", DefaultValueFactory = _ => 1UL };
+        var train = new Option<int>("--train") { Description = "training lines", DefaultValueFactory = _ => 100_000 };
+        var dev = new Option<int>("--dev") { Description = "dev lines (the 'val' split)", DefaultValueFactory = _ => 1_000 };
+        var test = new Option<int>("--test") { Description = "test lines", DefaultValueFactory = _ => 10_000 };
+        var gen = new Option<int>("--gen") { Description = "generalisation lines (subject relative clauses)", DefaultValueFactory = _ => 10_000 };
+        var grammar = new Option<string?>("--grammar") { Description = "a .gr grammar file (default: McCoy et al.'s question.gr, built in)" };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("qf",
+            "Question formation (McCoy, Frank & Linzen 2020): generate decl/quest lines from the grammar, or read the\n" +
+            "original files, and write them as they are plus word-level token shards (TAB → space, one line per\n" +
+            "sequence) with splits train, val (= dev), test and gen.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data qf --out data/qf\n" +
+            "  scalinglab data qf --train 20000 --seed 7 --out data/qf20k\n" +
+            "  scalinglab data qf --from /work/shared/data/question_formation --out data/qf-real");
+        foreach (var o in new Option[] { output, from, seed, train, dev, test, gen, grammar, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var sw = Stopwatch.StartNew();
+            string? g = parse.GetValue(grammar);
+            if (g is not null && !File.Exists(g)) throw new UserError($"grammar file not found: {g}");
+            var qg = g is null ? QfGrammar.McCoy() : new QfGrammar(CorpusReader.ReadUtf8(g), g);
+            ulong s = parse.GetValue(seed);
+            Dictionary<string, List<QfExample>> splits;
+            string source;
+            string? dir = parse.GetValue(from);
+            if (dir is not null)
+            {
+                if (!Directory.Exists(dir)) throw new UserError($"folder not found: {dir}");
+                splits = new();
+                foreach (string name in QuestionFormation.FileSplits)
+                {
+                    string f = Path.Combine(dir, "question." + name);
+                    if (File.Exists(f)) splits[name] = QuestionFormation.ReadFile(f);
+                }
+                if (!splits.ContainsKey("train")) throw new UserError($"{dir} has no question.train");
+                source = Path.GetFullPath(dir);
+            }
+            else
+            {
+                splits = QuestionFormation.Generate(qg, s, parse.GetValue(train), parse.GetValue(dev), parse.GetValue(test), parse.GetValue(gen));
+                source = g is null ? "generated from McCoy et al.'s question.gr" : "generated from " + Path.GetFullPath(g);
+            }
+            var parameters = new System.Text.Json.Nodes.JsonObject
+            {
+                ["from_files"] = dir is not null,
+                ["lines"] = new System.Text.Json.Nodes.JsonObject(splits.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)kv.Value.Count))),
+            };
+            string outDir = parse.GetValue(output)!;
+            var m = QuestionFormation.WriteFolder(outDir, qg, splits, source, s, parameters);
+            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Markov()
+    {
+        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var order = new Option<int>("--order") { Description = "symbols of context k", DefaultValueFactory = _ => 2 };
+        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => 64 };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens", DefaultValueFactory = _ => 5_000_000 };
+        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => 0.2 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the chain and the samples", DefaultValueFactory = _ => 1UL };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("markov",
+            "Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
+            "entropy rate Σ π(s)·H(P(·|s)) (nats/token) goes into the manifest as the true irreducible loss.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
+            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json");
+        foreach (var o in new Option[] { output, order, vocab, tokens, valTokens, alpha, seed, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var sw = Stopwatch.StartNew();
+            long n = parse.GetValue(tokens);
+            string outDir = parse.GetValue(output)!;
+            var m = SyntheticCorpora.WriteMarkov(outDir, parse.GetValue(order), parse.GetValue(vocab), parse.GetValue(alpha),
+                n, parse.GetValue(valTokens) ?? Math.Max(1, n / 10), parse.GetValue(seed), Progress(parse.InvocationConfiguration.Error, "markov"));
+            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Memorize()
+    {
+        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var sequences = new Option<int>("--sequences") { Description = "number d of distinct sequences", DefaultValueFactory = _ => 1000 };
+        var length = new Option<int>("--length") { Description = "symbols per sequence L (a newline follows each)", DefaultValueFactory = _ => 31 };
+        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => 64 };
+        var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => 1 };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens (whole sequences)", DefaultValueFactory = _ => 1_000_000 };
+        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed", DefaultValueFactory = _ => 1UL };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("memorize",
+            "Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
+            "ln d / (L + 1) nats/token in the manifest.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data memorize --sequences 1000 --length 31 --vocab 64 --out data/mem\n" +
+            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep");
+        foreach (var o in new Option[] { output, sequences, length, vocab, distance, tokens, valTokens, seed, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var sw = Stopwatch.StartNew();
+            long n = parse.GetValue(tokens);
+            string outDir = parse.GetValue(output)!;
+            var m = SyntheticCorpora.WriteMemorize(outDir, parse.GetValue(sequences), parse.GetValue(length), parse.GetValue(vocab),
+                parse.GetValue(distance), n, parse.GetValue(valTokens) ?? Math.Max(1, n / 10), parse.GetValue(seed),
+                Progress(parse.InvocationConfiguration.Error, "memorize"));
+            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });
         return cmd;

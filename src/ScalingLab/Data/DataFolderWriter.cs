@@ -34,6 +34,9 @@ public sealed class DataFolderWriter : IDisposable
         _sha = Convert.FromHexString(_shaHex);
     }
 
+    /// <summary>The (temporary) folder being filled, for extra files that travel with the data.</summary>
+    public string Folder => _dir;
+
     /// <summary>Tokens per shard file before a new one starts.</summary>
     public long ShardTokens => _shardTokens;
 

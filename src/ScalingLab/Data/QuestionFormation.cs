@@ -1,0 +1,180 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ScalingLab.Common;
+using ScalingLab.Tensors;
+
+namespace ScalingLab.Data;
+
+/// <summary>One line of a question-formation file: "source&lt;TAB&gt;target".</summary>
+public sealed record QfExample(string Source, string Target)
+{
+    /// <summary>"decl" (copy) or "quest" (form the question): the source's last word.</summary>
+    public string Task => Source[(Source.LastIndexOf(' ') + 1)..];
+
+    /// <summary>The line as in the original files.</summary>
+    public string Line => Source + "\t" + Target;
+
+    /// <summary>The language-model form (Murty et al. 2023): the TAB replaced by a space, one sequence.</summary>
+    public string LmText => Source + " " + Target;
+}
+
+/// <summary>
+/// The question-formation task of McCoy, Frank &amp; Linzen (2020), reused by Murty et al. (2023) and by
+/// Niu et al. §6.3: sentences sampled from <see cref="QfGrammar"/>, each either copied ("decl") or turned into a
+/// yes/no question by moving the MAIN-clause auxiliary to the front ("quest"). Split design as in the released
+/// files: train/dev/test never put a relative clause on the subject of a "quest" line (so "move the first
+/// auxiliary" and "move the main auxiliary" agree there); the generalisation set is all "quest" lines whose
+/// subject carries a relative clause, whose object carries none, and whose first auxiliary differs from the
+/// main one (so the two rules disagree on every line). No line repeats within or across splits.
+/// </summary>
+public static class QuestionFormation
+{
+    /// <summary>Split names of the original files, in generation order.</summary>
+    public static readonly string[] FileSplits = ["train", "dev", "test", "gen"];
+
+    /// <summary>What a parse tree says about one sentence.</summary>
+    public sealed record Parse(string[] Words, int MainAux, bool SubjectRc, bool ObjectRc, int FirstAux);
+
+    /// <summary>
+    /// Reads the structure off a tree of the grammar: ROOT → S "."; S → subject NP, main VP; the VP's first
+    /// child is the main auxiliary; a child labelled RC* of the subject (object) NP is a relative clause.
+    /// </summary>
+    public static Parse Analyze(QfGrammar.Node root)
+    {
+        var s = root.Children.FirstOrDefault(c => c.Label == "S")
+                ?? throw new UserError("grammar: ROOT must expand to S followed by punctuation (as question.gr does)");
+        if (s.Children.Count != 2) throw new UserError("grammar: S must expand to a subject NP and a VP");
+        var subject = s.Children[0];
+        var vp = s.Children[1];
+        if (vp.Children.Count < 2 || !vp.Children[0].Label.StartsWith("Aux", StringComparison.Ordinal))
+            throw new UserError("grammar: the main VP must start with an Aux* nonterminal");
+        var words = root.Words().ToArray();
+        int mainAux = subject.Words().Count();
+        var obj = vp.Children.Count > 2 ? vp.Children[2] : null;
+        int firstAux = FirstAuxIndex(root, 0, out _);
+        return new Parse(words, mainAux, HasRc(subject), obj is not null && HasRc(obj), firstAux);
+    }
+
+    private static bool HasRc(QfGrammar.Node np) => np.Children.Any(c => c.Label.StartsWith("RC", StringComparison.Ordinal));
+
+    private static int FirstAuxIndex(QfGrammar.Node n, int offset, out int width)
+    {
+        if (n.IsWord) { width = 1; return -1; }
+        if (n.Label.StartsWith("Aux", StringComparison.Ordinal)) { width = n.Words().Count(); return offset; }
+        width = 0;
+        foreach (var c in n.Children)
+        {
+            int found = FirstAuxIndex(c, offset + width, out int w);
+            if (found >= 0) return found;
+            width += w;
+        }
+        return -1;
+    }
+
+    /// <summary>The copy example: "w … . decl" → "w … .".</summary>
+    public static QfExample Declarative(Parse p)
+    {
+        string sentence = string.Join(' ', p.Words);
+        return new QfExample(sentence + " decl", sentence);
+    }
+
+    /// <summary>The question: the main auxiliary moved to the front, the final "." replaced by "?".</summary>
+    public static QfExample Question(Parse p)
+    {
+        var q = new List<string> { p.Words[p.MainAux] };
+        for (int i = 0; i < p.Words.Length - 1; i++) if (i != p.MainAux) q.Add(p.Words[i]);
+        q.Add("?");
+        return new QfExample(string.Join(' ', p.Words) + " quest", string.Join(' ', q));
+    }
+
+    /// <summary>
+    /// Generates the four splits (McCoy's sizes by default: 100,000 / 1,000 / 10,000 / 10,000) from one seeded
+    /// stream. In train/dev/test each line is "decl" or "quest" with probability ½ before the subject filter.
+    /// </summary>
+    public static Dictionary<string, List<QfExample>> Generate(QfGrammar grammar, ulong seed, int train = 100_000, int dev = 1_000, int test = 10_000, int gen = 10_000)
+    {
+        var rng = new Rng(seed, 0x5146UL); // "QF"
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var splits = new Dictionary<string, List<QfExample>>();
+        foreach (var (name, n) in new[] { ("train", train), ("dev", dev), ("test", test), ("gen", gen) })
+        {
+            if (n < 0) throw new UserError($"--{name} {n} must not be negative");
+            var list = new List<QfExample>(n);
+            long tries = 0;
+            while (list.Count < n)
+            {
+                if (++tries > 200L * n + 100_000)
+                    throw new UserError($"could not find {n} distinct '{name}' lines (found {list.Count}); ask for fewer");
+                var p = Analyze(grammar.Sample(ref rng));
+                QfExample ex;
+                if (name == "gen")
+                {
+                    if (!p.SubjectRc || p.ObjectRc || p.Words[p.FirstAux] == p.Words[p.MainAux]) continue;
+                    ex = Question(p);
+                }
+                else
+                {
+                    bool quest = rng.NextInt(2) == 1;
+                    if (quest && p.SubjectRc) continue;
+                    ex = quest ? Question(p) : Declarative(p);
+                }
+                if (seen.Add(ex.Line)) list.Add(ex);
+            }
+            splits[name] = list;
+        }
+        return splits;
+    }
+
+    /// <summary>
+    /// Reads an original file as it is: one "source&lt;TAB&gt;target" per line, LF endings; a line of another
+    /// shape is a <see cref="UserError"/> naming its number.
+    /// </summary>
+    public static List<QfExample> ReadFile(string path)
+    {
+        string text = CorpusReader.ReadUtf8(path);
+        var list = new List<QfExample>();
+        int lineNo = 0;
+        foreach (string raw in text.Split('\n'))
+        {
+            lineNo++;
+            string line = raw.TrimEnd('\r');
+            if (line.Length == 0) continue;
+            int tab = line.IndexOf('\t');
+            if (tab < 0 || line.IndexOf('\t', tab + 1) >= 0)
+                throw new UserError($"{path} line {lineNo}: expected 'source<TAB>target' (one TAB)");
+            var ex = new QfExample(line[..tab], line[(tab + 1)..]);
+            if (ex.Task is not ("decl" or "quest"))
+                throw new UserError($"{path} line {lineNo}: the source must end in 'decl' or 'quest', not '{ex.Task}'");
+            list.Add(ex);
+        }
+        if (list.Count == 0) throw new UserError($"{path} holds no examples");
+        return list;
+    }
+
+    /// <summary>The word tokenizer of the task: the grammar's terminals, the markers and "?" (68 words for McCoy's grammar).</summary>
+    public static WordTokenizer Tokenizer(QfGrammar grammar) => new(grammar.Terminals().Concat(["decl", "quest", "?"]));
+
+    /// <summary>
+    /// Writes a data folder: the original-format files (question.train/dev/test/gen) and, for language
+    /// modelling, each line as one document (TAB → space, newline after) in splits train, val (= dev), test, gen.
+    /// </summary>
+    public static DataManifest WriteFolder(string dir, QfGrammar grammar, Dictionary<string, List<QfExample>> splits,
+                                           string source, ulong seed, JsonObject parameters)
+    {
+        var tok = Tokenizer(grammar);
+        return DataFolderWriter.Write(dir, tok, w =>
+        {
+            foreach (string name in FileSplits)
+            {
+                if (!splits.TryGetValue(name, out var list)) continue;
+                var sb = new StringBuilder();
+                foreach (var ex in list) sb.Append(ex.Line).Append('\n');
+                AtomicFile.WriteAllText(Path.Combine(w.Folder, "question." + name), sb.ToString());
+                string split = name == "dev" ? "val" : name;
+                w.AddSplit(split);
+                foreach (var ex in list) w.AppendDocument(split, tok.Encode(ex.LmText));
+            }
+            return new DataManifest { Kind = "qf", Source = source, Seed = seed, Parameters = parameters };
+        });
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+using ScalingLab.Common;
+using ScalingLab.Tensors;
+
+namespace ScalingLab.Data;
+
+/// <summary>
+/// Data folders whose true entropy rate is known: a Markov chain sample, and a "memorisable" corpus of d
+/// distinct random sequences drawn again and again (the memorisation regime of Niu et al., "Beyond Scaling
+/// Laws"). Symbols are words "s00", "s01", ... of a <see cref="WordTokenizer"/>, so symbol i is id i + 1 and
+/// id 0 is the newline (used as the sequence separator by the memorisable corpus, absent from Markov data).
+/// </summary>
+public static class SyntheticCorpora
+{
+    /// <summary>The word tokenizer for V symbols: "s0".."s{V-1}" zero-padded so ordinal order is numeric.</summary>
+    public static WordTokenizer SymbolTokenizer(int vocab)
+    {
+        int digits = Math.Max(2, (vocab - 1).ToString().Length);
+        return new WordTokenizer(Enumerable.Range(0, vocab).Select(i => "s" + i.ToString().PadLeft(digits, '0')));
+    }
+
+    /// <summary>
+    /// Samples <paramref name="trainTokens"/> (train) and <paramref name="valTokens"/> (val) symbols from a random
+    /// order-k chain with Dirichlet(α) rows; the manifest records the exact entropy rate (nats/token).
+    /// Each split is one stationary run from its own stream, so the bits depend only on the seed.
+    /// </summary>
+    public static DataManifest WriteMarkov(string dir, int order, int vocab, double concentration, long trainTokens, long valTokens,
+                                           ulong seed, Action<string>? progress = null)
+    {
+        if (trainTokens <= 0 || valTokens < 0) throw new UserError("--tokens must be positive and --val-tokens not negative");
+        var chain = MarkovChain.RandomDirichlet(order, vocab, concentration, seed);
+        double[] pi = chain.Stationary();
+        double h = chain.EntropyRate();
+        progress?.Invoke($"order-{order} chain over {vocab} symbols, α = {concentration}: entropy rate {h:F6} nats/token (uniform would be {Math.Log(vocab):F4})");
+        var tok = SymbolTokenizer(vocab);
+        return DataFolderWriter.Write(dir, tok, w =>
+        {
+            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+            {
+                w.AddSplit(split);
+                var rng = new Rng(seed, stream);
+                int ctx = chain.StationaryContext(ref rng, pi);
+                var buf = new int[1 << 16];
+                for (long done = 0; done < count;)
+                {
+                    int n = (int)Math.Min(buf.Length, count - done);
+                    chain.Sample(ref rng, buf.AsSpan(0, n), ref ctx);
+                    for (int i = 0; i < n; i++) buf[i] += 1; // symbol i is word id i + 1
+                    w.Append(split, buf.AsSpan(0, n));
+                    done += n;
+                    if ((done >> 16) % 16 == 0 || done == count) progress?.Invoke($"{split}: {100.0 * done / count:F0}%");
+                }
+            }
+            return new DataManifest
+            {
+                Kind = "markov",
+                Source = $"order-{order} Markov chain, V = {vocab}, Dirichlet α = {concentration}, seed {seed}",
+                Seed = seed,
+                EntropyRateNats = h,
+                Parameters = new JsonObject
+                {
+                    ["order"] = order, ["vocab"] = vocab, ["concentration"] = concentration,
+                    ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
+                    ["note"] = "symbol i is token id i + 1; id 0 (newline) never occurs",
+                },
+            };
+        });
+    }
+
+    /// <summary>
+    /// d distinct random sequences of length L over V symbols, every two differing in at least
+    /// <paramref name="minDistance"/> positions (the separation), drawn uniformly with replacement and written
+    /// each followed by a newline. Entropy rate = ln d / (L + 1) nats per token: the choice of sequence is
+    /// ln d nats, the rest of its L + 1 tokens is determined by it.
+    /// </summary>
+    public static DataManifest WriteMemorize(string dir, int sequences, int length, int vocab, int minDistance,
+                                             long trainTokens, long valTokens, ulong seed, Action<string>? progress = null)
+    {
+        if (sequences < 1 || length < 1 || vocab < 2) throw new UserError("--sequences and --length must be positive, --vocab at least 2");
+        if (minDistance < 1 || minDistance > length) throw new UserError($"--min-distance {minDistance} must be in [1, --length {length}]");
+        if (trainTokens <= 0 || valTokens < 0) throw new UserError("--tokens must be positive and --val-tokens not negative");
+        var set = DistinctSequences(sequences, length, vocab, minDistance, seed);
+        double h = Math.Log(sequences) / (length + 1);
+        progress?.Invoke($"{sequences} sequences of {length} symbols at Hamming distance ≥ {minDistance}: entropy rate {h:F6} nats/token");
+        var tok = SymbolTokenizer(vocab);
+        return DataFolderWriter.Write(dir, tok, w =>
+        {
+            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+            {
+                w.AddSplit(split);
+                var rng = new Rng(seed, stream);
+                var ids = new int[length];
+                while (w.Tokens(split) + length + 1 <= count)
+                {
+                    var s = set[rng.NextInt(sequences)];
+                    for (int i = 0; i < length; i++) ids[i] = s[i] + 1;
+                    w.AppendDocument(split, ids);
+                }
+            }
+            return new DataManifest
+            {
+                Kind = "memorize",
+                Source = $"{sequences} random sequences of length {length}, V = {vocab}, separation ≥ {minDistance}, seed {seed}",
+                Seed = seed,
+                EntropyRateNats = h,
+                Parameters = new JsonObject
+                {
+                    ["sequences"] = sequences, ["length"] = length, ["vocab"] = vocab, ["min_distance"] = minDistance,
+                    ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
+                    ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each sequence; whole sequences only",
+                },
+            };
+        });
+    }
+
+    /// <summary>Rejection sampling of sequences pairwise at Hamming distance ≥ minDistance.</summary>
+    internal static List<int[]> DistinctSequences(int count, int length, int vocab, int minDistance, ulong seed)
+    {
+        var rng = new Rng(seed, 0x4D454D4FUL); // "MEMO"
+        var set = new List<int[]>(count);
+        var seen = new HashSet<string>();
+        long tries = 0, maxTries = 1000L * count + 10_000;
+        while (set.Count < count)
+        {
+            if (++tries > maxTries)
+                throw new UserError($"found only {set.Count} of {count} sequences at Hamming distance ≥ {minDistance}; lower --min-distance or --sequences, or raise --length/--vocab");
+            var s = new int[length];
+            for (int i = 0; i < length; i++) s[i] = rng.NextInt(vocab);
+            bool ok = minDistance <= 1 ? seen.Add(string.Join(',', s)) : set.All(t => Hamming(s, t) >= minDistance);
+            if (ok) set.Add(s);
+        }
+        return set;
+    }
+
+    private static int Hamming(int[] a, int[] b)
+    {
+        int d = 0;
+        for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) d++;
+        return d;
+    }
+}
