@@ -41,35 +41,33 @@ public static class QuestionFormation
     /// </summary>
     public static Parse Analyze(QfGrammar.Node root)
     {
-        var s = root.Children.FirstOrDefault(c => c.Label == "S")
-                ?? throw new UserError("grammar: ROOT must expand to S followed by punctuation (as question.gr does)");
+        if (root.Children.Count == 0 || root.Children[0].Label != "S")
+            throw new UserError("grammar: ROOT must expand to S followed by punctuation (as question.gr does)");
+        var s = root.Children[0];
         if (s.Children.Count != 2) throw new UserError("grammar: S must expand to a subject NP and a VP");
         var subject = s.Children[0];
         var vp = s.Children[1];
         if (vp.Children.Count < 2 || !vp.Children[0].Label.StartsWith("Aux", StringComparison.Ordinal))
             throw new UserError("grammar: the main VP must start with an Aux* nonterminal");
-        var words = root.Words().ToArray();
-        int mainAux = subject.Words().Count();
+        var words = new List<string>(20);
+        int firstAux = -1;
+        Collect(subject, words, ref firstAux);
+        int mainAux = words.Count;
+        Collect(vp, words, ref firstAux);
+        for (int i = 1; i < root.Children.Count; i++) Collect(root.Children[i], words, ref firstAux); // the final "."
         var obj = vp.Children.Count > 2 ? vp.Children[2] : null;
-        int firstAux = FirstAuxIndex(root, 0, out _);
-        return new Parse(words, mainAux, HasRc(subject), obj is not null && HasRc(obj), firstAux);
+        return new Parse(words.ToArray(), mainAux, HasRc(subject), obj is not null && HasRc(obj), firstAux);
+    }
+
+    /// <summary>Appends the words under <paramref name="n"/>, noting the index of the first Aux* word.</summary>
+    private static void Collect(QfGrammar.Node n, List<string> words, ref int firstAux)
+    {
+        if (n.IsWord) { words.Add(n.Label); return; }
+        if (firstAux < 0 && n.Label.StartsWith("Aux", StringComparison.Ordinal)) firstAux = words.Count;
+        foreach (var c in n.Children) Collect(c, words, ref firstAux);
     }
 
     private static bool HasRc(QfGrammar.Node np) => np.Children.Any(c => c.Label.StartsWith("RC", StringComparison.Ordinal));
-
-    private static int FirstAuxIndex(QfGrammar.Node n, int offset, out int width)
-    {
-        if (n.IsWord) { width = 1; return -1; }
-        if (n.Label.StartsWith("Aux", StringComparison.Ordinal)) { width = n.Words().Count(); return offset; }
-        width = 0;
-        foreach (var c in n.Children)
-        {
-            int found = FirstAuxIndex(c, offset + width, out int w);
-            if (found >= 0) return found;
-            width += w;
-        }
-        return -1;
-    }
 
     /// <summary>The copy example: "w … . decl" → "w … .".</summary>
     public static QfExample Declarative(Parse p)
@@ -120,7 +118,11 @@ public static class QuestionFormation
                 }
                 if (seen.Add(ex.Line)) list.Add(ex);
             }
-            splits[name] = list;
+            // Shuffle: late lines of a deduplicated split are longer (short sentences run out first); McCoy's
+            // files show no such drift, so any prefix of a split has the statistics of the whole.
+            var perm = new int[list.Count];
+            rng.Permutation(perm);
+            splits[name] = perm.Select(i => list[i]).ToList();
         }
         return splits;
     }
