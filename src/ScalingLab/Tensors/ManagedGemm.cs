@@ -32,6 +32,15 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <summary>Below this many multiply-adds (m·n·k) a call runs on one thread: waking the team costs more.</summary>
     public const long ParallelThreshold = 1L << 21;
 
+    /// <summary>
+    /// Small problems (m·n·k up to this, or at most <see cref="DirectMaxRows"/> rows) skip packing A, and B too
+    /// when it is not transposed: for them packing costs more than the strided reads it saves.
+    /// </summary>
+    public const long DirectThreshold = 1L << 24;
+
+    /// <summary>Up to this many rows of C, A is read in place (each packed A block would serve too few columns).</summary>
+    public const int DirectMaxRows = 96;
+
     private readonly int _nr;
     private readonly GemmTeam? _team;
     private readonly Workspace[] _spaces = [];
@@ -63,6 +72,9 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <inheritdoc />
     public string Name => "managed";
 
+    /// <summary>False sends every call through the packed path (tests compare the two paths).</summary>
+    internal bool AllowDirect { get; init; } = true;
+
     /// <summary>Threads one large call is split over.</summary>
     public int Threads { get; }
 
@@ -84,8 +96,10 @@ public sealed unsafe class ManagedGemm : IGemm
                 ScaleC(pc, m, n, ldc, beta);
                 return;
             }
-            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc);
-            bool split = _team is not null && (long)m * n * k >= ParallelThreshold && (m + MR - 1) / MR >= Threads;
+            bool direct = UsesVector512 && AllowDirect && ((long)m * n * k <= DirectThreshold || m <= DirectMaxRows);
+            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc, direct);
+            int units = direct ? (n + _nr - 1) / _nr : (m + MR - 1) / MR; // what the threads divide
+            bool split = _team is not null && (long)m * n * k >= ParallelThreshold && units >= Threads;
             if (split && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
             {
                 try
@@ -102,13 +116,22 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             var ws = t_space ??= new Workspace(_nr, MC * KC);
             if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
+            if (direct)
+            {
+                ComputeDirect(problem, 0, 1, ws);
+                return;
+            }
             int kcMax = SliceDepth(k);
             int ncMax = Math.Min(NC, (n + _nr - 1) / _nr * _nr);
             Compute(problem, 0, 1, ws, ws.EnsureB(ncMax * kcMax), null);
         }
     }
 
-    private void Work(int member) => Compute(_problem, member, Threads, _spaces[member], _sharedB!.Ptr, _team);
+    private void Work(int member)
+    {
+        if (_problem.Direct) ComputeDirect(_problem, member, Threads, _spaces[member]);
+        else Compute(_problem, member, Threads, _spaces[member], _sharedB!.Ptr, _team);
+    }
 
     /// <summary>Depth of the k slices: k split into ⌈k/KC⌉ equal slices (no thin last slice).</summary>
     private static int SliceDepth(int k)
@@ -141,6 +164,63 @@ public sealed unsafe class ManagedGemm : IGemm
                     MacroKernel(ws, bpack, mc, nc, kc, pr.C + (nint)ic * pr.Ldc + jc, pr.Ldc, pr.Alpha, pr.Beta, mode);
                 }
                 team?.Sync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The small-problem path (Vector512 only): A is read in place; B too, except a transposed B or a partial
+    /// last panel, which are packed one panel at a time into this thread's buffer. Threads divide the
+    /// 64-wide column panels, so nothing is shared and no barrier is needed. The k slices and the kernel's
+    /// arithmetic are those of <see cref="Compute"/>: both paths give the same bits.
+    /// </summary>
+    private static void ComputeDirect(in Problem pr, int member, int size, Workspace ws)
+    {
+        const int nr = 64;
+        int panels = (pr.N + nr - 1) / nr;
+        int q0 = (int)((long)panels * member / size), q1 = (int)((long)panels * (member + 1) / size);
+        int kcStep = SliceDepth(pr.K);
+        float* bbuf = ws.EnsureB(nr * kcStep);
+        nint ks = pr.TransA ? pr.Lda : 1;
+        for (int p0 = 0; p0 < pr.K; p0 += kcStep)
+        {
+            int kc = Math.Min(kcStep, pr.K - p0);
+            int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
+            for (int q = q0; q < q1; q++)
+            {
+                int jr = q * nr, cols = Math.Min(nr, pr.N - jr);
+                float* bp;
+                nint ldbp;
+                if (!pr.TransB && cols == nr)
+                {
+                    bp = pr.B + p0 * pr.Ldb + jr;
+                    ldbp = pr.Ldb;
+                }
+                else
+                {
+                    PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jr, cols, nr, 0, 1, bbuf);
+                    bp = bbuf;
+                    ldbp = nr;
+                }
+                for (int ir = 0; ir < pr.M; ir += MR)
+                {
+                    int rows = Math.Min(MR, pr.M - ir);
+                    // Row r of op(A) from column p0; rows past the border repeat row ir (their results are dropped).
+                    float* a0 = pr.TransA ? pr.A + p0 * pr.Lda + ir : pr.A + ir * pr.Lda + p0;
+                    nint rs = pr.TransA ? 1 : pr.Lda;
+                    float* a1 = rows > 1 ? a0 + rs : a0, a2 = rows > 2 ? a0 + 2 * rs : a0, a3 = rows > 3 ? a0 + 3 * rs : a0,
+                           a4 = rows > 4 ? a0 + 4 * rs : a0, a5 = rows > 5 ? a0 + 5 * rs : a0;
+                    float* ct = pr.C + ir * pr.Ldc + jr;
+                    if (rows == MR && cols == nr)
+                    {
+                        Kernel6x64Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ct, pr.Ldc, pr.Alpha, pr.Beta, mode);
+                    }
+                    else
+                    {
+                        Kernel6x64Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ws.Tile, nr, pr.Alpha, 0f, Overwrite);
+                        StoreTile(ws.Tile, nr, rows, cols, ct, pr.Ldc, pr.Beta, mode);
+                    }
+                }
             }
         }
     }
@@ -189,8 +269,9 @@ public sealed unsafe class ManagedGemm : IGemm
 
     /// <summary>One call's arguments, as pointers (valid while the call's fixed block is live).</summary>
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k, float alpha, float beta,
-                                    float* a, int lda, float* b, int ldb, float* c, int ldc)
+                                    float* a, int lda, float* b, int ldb, float* c, int ldc, bool direct)
     {
+        public readonly bool Direct = direct;
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k;
         public readonly float Alpha = alpha, Beta = beta;

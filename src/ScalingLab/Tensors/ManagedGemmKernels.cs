@@ -94,6 +94,42 @@ internal static unsafe class ManagedGemmKernels
         Store(c + 5 * ldc, c50, c51, c52, c53, alpha, beta, mode);
     }
 
+    /// <summary>
+    /// The 6×64 kernel reading A and B where they lie, unpacked (the small-problem path): row r of the tile
+    /// reads A at ar[r][p·ks] (six row pointers, so rows past the border can repeat a valid row), and B row p
+    /// at b + p·ldb. Same arithmetic, in the same order, as <see cref="Kernel6x64"/>, so the bits agree.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x64Strided(int kc, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, nint ks,
+                                         float* b, nint ldb, float* c, nint ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+        c00 = Vector512<float>.Zero; c01 = Vector512<float>.Zero; c02 = Vector512<float>.Zero; c03 = Vector512<float>.Zero;
+        c10 = Vector512<float>.Zero; c11 = Vector512<float>.Zero; c12 = Vector512<float>.Zero; c13 = Vector512<float>.Zero;
+        c20 = Vector512<float>.Zero; c21 = Vector512<float>.Zero; c22 = Vector512<float>.Zero; c23 = Vector512<float>.Zero;
+        c30 = Vector512<float>.Zero; c31 = Vector512<float>.Zero; c32 = Vector512<float>.Zero; c33 = Vector512<float>.Zero;
+        c40 = Vector512<float>.Zero; c41 = Vector512<float>.Zero; c42 = Vector512<float>.Zero; c43 = Vector512<float>.Zero;
+        c50 = Vector512<float>.Zero; c51 = Vector512<float>.Zero; c52 = Vector512<float>.Zero; c53 = Vector512<float>.Zero;
+        Vector512<float> b0, b1, b2, b3, av;
+        nint off = 0;
+        for (int p = 0; p < kc; p++, off += ks, b += ldb)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + 16); b2 = Vector512.Load(b + 32); b3 = Vector512.Load(b + 48);
+            av = Vector512.Create(a0[off]); c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01); c02 = Vector512.FusedMultiplyAdd(av, b2, c02); c03 = Vector512.FusedMultiplyAdd(av, b3, c03);
+            av = Vector512.Create(a1[off]); c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11); c12 = Vector512.FusedMultiplyAdd(av, b2, c12); c13 = Vector512.FusedMultiplyAdd(av, b3, c13);
+            av = Vector512.Create(a2[off]); c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21); c22 = Vector512.FusedMultiplyAdd(av, b2, c22); c23 = Vector512.FusedMultiplyAdd(av, b3, c23);
+            av = Vector512.Create(a3[off]); c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31); c32 = Vector512.FusedMultiplyAdd(av, b2, c32); c33 = Vector512.FusedMultiplyAdd(av, b3, c33);
+            av = Vector512.Create(a4[off]); c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41); c42 = Vector512.FusedMultiplyAdd(av, b2, c42); c43 = Vector512.FusedMultiplyAdd(av, b3, c43);
+            av = Vector512.Create(a5[off]); c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51); c52 = Vector512.FusedMultiplyAdd(av, b2, c52); c53 = Vector512.FusedMultiplyAdd(av, b3, c53);
+        }
+        Store(c + 0 * ldc, c00, c01, c02, c03, alpha, beta, mode);
+        Store(c + 1 * ldc, c10, c11, c12, c13, alpha, beta, mode);
+        Store(c + 2 * ldc, c20, c21, c22, c23, alpha, beta, mode);
+        Store(c + 3 * ldc, c30, c31, c32, c33, alpha, beta, mode);
+        Store(c + 4 * ldc, c40, c41, c42, c43, alpha, beta, mode);
+        Store(c + 5 * ldc, c50, c51, c52, c53, alpha, beta, mode);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
                               float alpha, float beta, int mode)

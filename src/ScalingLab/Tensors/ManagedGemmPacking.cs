@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace ScalingLab.Tensors;
 
 /// <summary>
@@ -84,21 +87,48 @@ internal static unsafe class ManagedGemmPacking
             }
             else
             {
-                // Column jj of the panel is row j0+jr+jj of the stored B: contiguous in p.
+                // Column jj of the panel is row j0+jr+jj of the stored B, contiguous in p: transpose 8×8
+                // blocks in registers, p blocked by 64 so the panel rows being written stay in L1.
+                int j8 = Avx.IsSupported ? cols & ~7 : 0, p8 = Avx.IsSupported ? kc & ~7 : 0;
+                float* s = b + (nint)(j0 + jr) * ldb + p0;
+                for (int pb = 0; pb < p8; pb += 64)
+                {
+                    int pe = Math.Min(p8, pb + 64);
+                    for (int jj = 0; jj < j8; jj += 8)
+                    {
+                        for (int p = pb; p < pe; p += 8) Transpose8x8(s + jj * ldb + p, ldb, d + (nint)p * nr + jj, nr);
+                    }
+                }
                 for (int jj = 0; jj < nr; jj++)
                 {
                     float* dc = d + jj;
-                    if (jj < cols)
-                    {
-                        float* s = b + (nint)(j0 + jr + jj) * ldb + p0;
-                        for (int p = 0; p < kc; p++) dc[(nint)p * nr] = s[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) dc[(nint)p * nr] = 0f;
-                    }
+                    float* sc = s + jj * ldb;
+                    int from = jj < j8 ? p8 : 0; // the part the 8×8 blocks did not cover
+                    if (jj < cols) for (int p = from; p < kc; p++) dc[(nint)p * nr] = sc[p];
+                    else for (int p = 0; p < kc; p++) dc[(nint)p * nr] = 0f;
                 }
             }
         }
+    }
+
+    /// <summary>Writes the transpose of the 8×8 block at src (row stride ls) to dst (row stride ld).</summary>
+    private static void Transpose8x8(float* src, nint ls, float* dst, nint ld)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + ls),
+            r2 = Avx.LoadVector256(src + 2 * ls), r3 = Avx.LoadVector256(src + 3 * ls),
+            r4 = Avx.LoadVector256(src + 4 * ls), r5 = Avx.LoadVector256(src + 5 * ls),
+            r6 = Avx.LoadVector256(src + 6 * ls), r7 = Avx.LoadVector256(src + 7 * ls);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE),
+            u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ld, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ld, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ld, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ld, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ld, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ld, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ld, Avx.Permute2x128(u3, u7, 0x31));
     }
 }
