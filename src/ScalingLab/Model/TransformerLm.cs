@@ -39,6 +39,7 @@ public sealed class TransformerLm
     private readonly float _eps;
     private readonly Gelu.Kind _gelu;
     private readonly IGemm _gemm;
+    private readonly IGemm _attGemm; // single-threaded, called from every worker at once
     private readonly WorkerTeam _team;
     private readonly Rotary? _rotary;
 
@@ -65,7 +66,7 @@ public sealed class TransformerLm
 
     // Backward buffers.
     private readonly float[] _dres, _dln, _datty, _dqkv, _dfc;
-    private readonly float[][] _scratch;            // per worker: max(V, T, 2C)
+    private readonly float[][] _scratch;            // per worker: max(V, T², 2C)
     private readonly float[] _lnPartials;           // [nBlocks, 2C]
 
     private int _n, _batch;
@@ -109,6 +110,9 @@ public sealed class TransformerLm
         if (seqLen < 1 || seqLen > config.NCtx)
             throw new UserError($"model: sequence length {seqLen} must be in [1, n_ctx = {config.NCtx}]; lower --seq or raise n_ctx");
         _gemm = gemm;
+        // Attention's small per-head products run inside the parallel (sequence, head) loop, so on one thread each;
+        // the reference GEMM (tests) stays the reference.
+        _attGemm = gemm is ReferenceGemm ? gemm : Gemm.Create("managed", 1);
         _team = new WorkerTeam(threads <= 0 ? Environment.ProcessorCount : threads);
         _bMax = maxBatch; _t = seqLen; _c = config.DModel; _h = config.NHead; _hs = config.HeadSize;
         _f = config.DFf; _v = config.VocabSize; _l = config.NLayer; _eps = config.LayerNormEps;
@@ -192,7 +196,7 @@ public sealed class TransformerLm
         _dres = new float[N * C]; _dln = new float[N * C]; _datty = new float[N * C];
         _dqkv = new float[N * 3 * C]; _dfc = new float[N * F];
         _scratch = new float[_team.Threads][];
-        for (int w = 0; w < _team.Threads; w++) _scratch[w] = new float[Math.Max(V, Math.Max(seqLen, 2 * C))];
+        for (int w = 0; w < _team.Threads; w++) _scratch[w] = new float[Math.Max(V, Math.Max(seqLen * seqLen, 2 * C))];
         _lnPartials = new float[(N + LnBlock - 1) / LnBlock * 2 * C];
 
         _lnFwdJob = LnForwardJob; _lnBwdJob = LnBackwardJob;
@@ -458,7 +462,7 @@ public sealed class TransformerLm
                     rot.Forward(qkv.Slice(t * 3 * C + qc, _hs), t);
                     rot.Forward(qkv.Slice(t * 3 * C + kc, _hs), t);
                 }
-            CausalSelfAttention.Forward(qkv, 3 * C, qc, kc, vc, _atty.AsSpan(l * N * C + b * T * C, T * C), C, h * _hs,
+            CausalSelfAttention.Forward(_attGemm, qkv, 3 * C, qc, kc, vc, _atty.AsSpan(l * N * C + b * T * C, T * C), C, h * _hs,
                                         _att.AsSpan(((l * _bMax + b) * _h + h) * T * T, T * T), T, _hs);
         }
     }
@@ -472,7 +476,7 @@ public sealed class TransformerLm
             int b = i / _h, h = i % _h;
             var (qc, kc, vc) = HeadColumns(h);
             var dqkv = _dqkv.AsSpan(b * T * 3 * C, T * 3 * C);
-            CausalSelfAttention.Backward(_qkv.AsSpan(l * N * 3 * C + b * T * 3 * C, T * 3 * C), 3 * C, qc, kc, vc,
+            CausalSelfAttention.Backward(_attGemm, _qkv.AsSpan(l * N * 3 * C + b * T * 3 * C, T * 3 * C), 3 * C, qc, kc, vc,
                                          _datty.AsSpan(b * T * C, T * C), C, h * _hs,
                                          _att.AsSpan(((l * _bMax + b) * _h + h) * T * T, T * T), dqkv, _scratch[w], T, _hs);
             if (_rotary is { } rot)

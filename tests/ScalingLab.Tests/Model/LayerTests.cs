@@ -71,6 +71,7 @@ public class LayerTests
     [Theory]
     [InlineData(5, 4)]
     [InlineData(9, 8)]
+    [InlineData(130, 4)] // three causal blocks, the last one partial
     public void CausalAttentionMatchesFloat64AndFiniteDifferences(int T, int hs)
     {
         // One head inside a wider qkv row (stride 3·hs + 2, columns shuffled) to exercise the strides.
@@ -94,12 +95,12 @@ public class LayerTests
             return y;
         }
         var y = new float[T * hs]; var att = new float[T * T];
-        CausalSelfAttention.Forward(qkv, stride, qc, kc, vc, y, hs, 0, att, T, hs);
+        CausalSelfAttention.Forward(new ReferenceGemm(), qkv, stride, qc, kc, vc, y, hs, 0, att, T, hs);
         var qd = Fd.ToDouble(qkv);
         Fd.Close(Ref(qd), y, 1e-5, 1e-6, "y");
 
         var dqkv = new float[qkv.Length]; Array.Fill(dqkv, 7f);
-        CausalSelfAttention.Backward(qkv, stride, qc, kc, vc, dy, hs, 0, att, dqkv, new float[T], T, hs);
+        CausalSelfAttention.Backward(new ReferenceGemm(), qkv, stride, qc, kc, vc, dy, hs, 0, att, dqkv, new float[T * T], T, hs);
         var expected = Fd.Gradient(qd, v => Fd.Dot(Ref(v), dy));
         // Columns outside this head's q, k, v are not touched (they belong to other heads).
         for (int t = 0; t < T; t++) { expected[t * stride] = 7; expected[t * stride + 1 + hs] = 7; }
