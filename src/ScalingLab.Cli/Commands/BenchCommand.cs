@@ -13,6 +13,7 @@ public static class BenchCommand
             "Example:\n  scalinglab bench gemm --threads 2");
         bench.Subcommands.Add(BenchGemmCommand.Create());
         bench.Subcommands.Add(DynamicsCommand.CreateBench());
+        bench.Subcommands.Add(BenchRadiusCommand.Create());
         return bench;
     }
 }

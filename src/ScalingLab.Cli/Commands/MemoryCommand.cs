@@ -222,6 +222,7 @@ public static class MemoryCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the random subsets", DefaultValueFactory = _ => 1UL };
         var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var bins = new Option<int>("--bins") { Description = "histogram bins", DefaultValueFactory = _ => 40 };
+        var gemm = new Option<string>("--gemm") { Description = "GEMM backend for the distance blocks: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "print one JSON object (mean, median, count, predicted_radius, subsets)" };
         var cmd = new Command("radius",
             "Nearest-neighbour radius (Niu et al. §6.1): each vector's exact Euclidean distance to its nearest neighbour\n" +
@@ -230,7 +231,7 @@ public static class MemoryCommand
             "Examples:\n" +
             "  scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius\n" +
             "  scalinglab memory radius --matrix acts.npy --json");
-        foreach (var o in new Option[] { matrix, dim, outDir, seed, threads, bins, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { matrix, dim, outDir, seed, threads, bins, gemm, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -241,7 +242,7 @@ public static class MemoryCommand
             string path = parse.GetValue(matrix) ?? throw new UserError("give the vectors with --matrix FILE (raw float32 with --dim n, or .npy)");
             var (data, rows, n) = VectorFile.Read(path, parse.GetValue(dim));
             err.WriteLine(F($"radius: {rows} vectors of dimension {n} from {path}"));
-            var report = NeighbourRadius.Measure(data, rows, n, MemoryGemm(t), t, parse.GetValue(seed), bins: nb,
+            var report = NeighbourRadius.Measure(data, rows, n, Gemm.Create(parse.GetValue(gemm)!, t), t, parse.GetValue(seed), bins: nb,
                 progress: f => err.Write(F($"\rnearest neighbours: {100 * f:0.0}%")));
             err.WriteLine();
             WriteRadius(parse, report, output, nb);
@@ -292,8 +293,6 @@ public static class MemoryCommand
             output.WriteLine(F($"  {100 * s.Fraction,5:0}%  {s.Count,7}  {s.Mean,9:0.####}  {s.Median,9:0.####}  {s.Std,9:0.####}  {s.Min,9:0.####}  {s.Max,9:0.####}  {s.Mean / report.PredictedSeparation,8:0.###}"));
     }
 
-    // Until the shared GEMM factory lands, the reference GEMM (slow, exact) serves the distance blocks.
-    private static IGemm MemoryGemm(int threads) => new ReferenceGemm();
 
     // ---------------------------------------------------------------- bound
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ScalingLab.Common;
 using ScalingLab.Tensors;
@@ -144,6 +145,7 @@ public static class NearestNeighbours
         }
 
         /// <summary>Rows [r0, r1) of the block against columns [j0, j0 + cols).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first block: skip tier-0
         public void ScanRows(float[] g, int r0, int r1, int i0, int j0, int cols)
         {
             var norms = _norm2.AsSpan(j0, cols);
@@ -170,6 +172,7 @@ public static class NearestNeighbours
         }
 
         /// <summary>Columns [c0, c1) of the block (off the diagonal) against its rows: the transposed pairs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first block: skip tier-0
         public void ScanColumns(float[] g, int i0, int rows, int c0, int c1, int j0, int cols)
         {
             int vec = Vector<float>.Count;
@@ -198,6 +201,7 @@ public static class NearestNeighbours
         }
 
         // Files (score, j) in row i's list for the smallest subset holding both, keeping the best K.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first block: skip tier-0
         private void Offer(int i, int j, float score)
         {
             if (score < 0) score = 0;   // cancellation can push a tiny distance below zero
@@ -217,57 +221,62 @@ public static class NearestNeighbours
 
         public NeighbourSet[] Finish(int threads)
         {
-            // exact float64 distance of every filed candidate, once
+            // exact float64 distances, computed lazily (NaN = not yet) and shared between subsets
             var exact = new double[_candIndex.Length];
-            Parallel.For(0, _levels * _m, new ParallelOptions { MaxDegreeOfParallelism = threads }, li =>
-            {
-                int i = li % _m;
-                for (int c = 0; c < K; c++)
-                {
-                    long slot = (long)li * K + c;
-                    int j = _candIndex[slot];
-                    exact[slot] = j < 0 ? double.PositiveInfinity : SquaredDistance64(i, j);
-                }
-            });
+            Array.Fill(exact, double.NaN);
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+            // a float32 score is within (n + 8)·u·(‖xᵢ‖² + ‖xⱼ‖²) of the exact squared distance (u = 2⁻²⁴;
+            // the dot product's error is at most γₙ·2‖xᵢ‖‖xⱼ‖): candidates clearly behind the best need no recompute
+            double unit = (_n + 8) * Math.Pow(2, -24) * 1.01;
             var result = new NeighbourSet[_levels];
             for (int k = 0; k < _levels; k++)
             {
-                int size = _sizes[k];
+                int size = _sizes[k], level = k;
                 var dist = new double[size];
                 var index = new int[size];
-                for (int i = 0; i < size; i++)
+                Parallel.For(0, size, options, i =>
                 {
-                    double best = double.PositiveInfinity;
-                    int bestJ = -1;
-                    for (int l = LevelOf(i); l <= k; l++)
+                    double bestScore = double.PositiveInfinity;
+                    for (int l = LevelOf(i); l <= level; l++)
                         for (int c = 0; c < K; c++)
                         {
                             long slot = ((long)l * _m + i) * K + c;
                             int j = _candIndex[slot];
-                            if (j < 0) continue;
+                            if (j >= 0) bestScore = Math.Min(bestScore, _candScore[slot] + unit * (_norm2[i] + _norm2[j]));
+                        }
+                    double best = double.PositiveInfinity;
+                    int bestJ = -1;
+                    for (int l = LevelOf(i); l <= level; l++)
+                        for (int c = 0; c < K; c++)
+                        {
+                            long slot = ((long)l * _m + i) * K + c;
+                            int j = _candIndex[slot];
+                            if (j < 0 || _candScore[slot] - unit * (_norm2[i] + _norm2[j]) > bestScore) continue;
+                            if (double.IsNaN(exact[slot])) exact[slot] = SquaredDistance64(i, j);
                             double e = exact[slot];
                             if (e < best || (e == best && j < bestJ)) { best = e; bestJ = j; }
                         }
                     dist[i] = Math.Sqrt(best);
                     index[i] = bestJ;
-                }
+                });
                 result[k] = new NeighbourSet(size, dist, index);
             }
             return result;
         }
 
-        private double SquaredDistance64(int i, int j)
+        private double SquaredDistance64(int i, int j) => NearestNeighbours.SquaredDistance64(_x.AsSpan(i * _n, _n), _x.AsSpan(j * _n, _n));
+    }
+
+    /// <summary>‖a − b‖² accumulated in float64, coordinate by coordinate.</summary>
+    internal static double SquaredDistance64(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        for (int k = 0; k < a.Length; k++)
         {
-            var a = _x.AsSpan(i * _n, _n);
-            var b = _x.AsSpan(j * _n, _n);
-            double s = 0;
-            for (int k = 0; k < a.Length; k++)
-            {
-                double t = (double)a[k] - b[k];
-                s += t * t;
-            }
-            return s;
+            double t = (double)a[k] - b[k];
+            s += t * t;
         }
+        return s;
     }
 
     /// <summary>Brute force in float64, O(m²n): the test oracle. Distance[i] = minⱼ≠ᵢ ‖xᵢ − xⱼ‖, lowest j on ties.</summary>
@@ -282,12 +291,7 @@ public static class NearestNeighbours
             for (int j = 0; j < m; j++)
             {
                 if (j == i) continue;
-                double s = 0;
-                for (int k = 0; k < n; k++)
-                {
-                    double t = (double)x[i * n + k] - x[j * n + k];
-                    s += t * t;
-                }
+                double s = SquaredDistance64(x.Slice(i * n, n), x.Slice(j * n, n));
                 if (s < best) { best = s; bestJ = j; }
             }
             dist[i] = Math.Sqrt(best);
