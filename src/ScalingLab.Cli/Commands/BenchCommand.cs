@@ -14,6 +14,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchGemmCommand.Create());
         bench.Subcommands.Add(DynamicsCommand.CreateBench());
         bench.Subcommands.Add(BenchRadiusCommand.Create());
+        bench.Subcommands.Add(BenchDataCommand.Create());
         return bench;
     }
 }

@@ -1,4 +1,5 @@
-using ScalingLab.Common;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace ScalingLab.Data;
 
@@ -15,13 +16,15 @@ public sealed class ShardWriter : IDisposable
     private readonly int _vocab;
     private readonly int _bpt;
     private readonly byte[] _sha;
-    private readonly byte[] _buf = new byte[1 << 16];
+    private readonly byte[] _buf = new byte[1 << 20]; // our own write buffer: few, large writes
+    private int _fill;
     private long _count;
     private bool _done;
 
     /// <summary>Starts a shard at <paramref name="path"/> for ids in [0, vocabSize).</summary>
     public ShardWriter(string path, int vocabSize, byte[] tokenizerSha256)
     {
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("shards are little-endian; this writer assumes a little-endian CPU");
         if (vocabSize <= 0) throw new ArgumentOutOfRangeException(nameof(vocabSize));
         _path = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
@@ -29,7 +32,7 @@ public sealed class ShardWriter : IDisposable
         _vocab = vocabSize;
         _bpt = ShardFile.BytesPerTokenFor(vocabSize);
         _sha = tokenizerSha256.Length == 0 ? new byte[32] : tokenizerSha256;
-        _fs = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        _fs = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         _fs.Write(new byte[ShardFile.HeaderBytes]);
     }
 
@@ -39,33 +42,20 @@ public sealed class ShardWriter : IDisposable
     /// <summary>Appends ids (each must lie in [0, vocabSize)).</summary>
     public void Append(ReadOnlySpan<int> ids)
     {
-        int per = _buf.Length / _bpt;
+        if (ids.IsEmpty) return;
+        // Check the range once per call (vectorised), then narrow into our buffer without per-element branches.
+        int min = TensorPrimitives.Min(ids), max = TensorPrimitives.Max(ids);
+        if (min < 0 || max >= _vocab) throw new ArgumentException($"token id {(min < 0 ? min : max)} outside [0, {_vocab})");
         while (ids.Length > 0)
         {
-            int n = Math.Min(per, ids.Length);
-            var chunk = ids[..n];
-            if (_bpt == 2)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    int t = chunk[i];
-                    if ((uint)t >= (uint)_vocab) throw new ArgumentException($"token id {t} outside [0, {_vocab})");
-                    _buf[2 * i] = (byte)t;
-                    _buf[2 * i + 1] = (byte)(t >> 8);
-                }
-            }
-            else
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    int t = chunk[i];
-                    if ((uint)t >= (uint)_vocab) throw new ArgumentException($"token id {t} outside [0, {_vocab})");
-                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_buf.AsSpan(4 * i), t);
-                }
-            }
-            _fs.Write(_buf, 0, n * _bpt);
+            int n = Math.Min((_buf.Length - _fill) / _bpt, ids.Length);
+            var dst = _buf.AsSpan(_fill, n * _bpt);
+            if (_bpt == 2) TensorPrimitives.ConvertTruncating<int, ushort>(ids[..n], MemoryMarshal.Cast<byte, ushort>(dst));
+            else ids[..n].CopyTo(MemoryMarshal.Cast<byte, int>(dst));
+            _fill += n * _bpt;
             _count += n;
             ids = ids[n..];
+            if (_fill == _buf.Length) { _fs.Write(_buf, 0, _fill); _fill = 0; }
         }
     }
 
@@ -75,6 +65,8 @@ public sealed class ShardWriter : IDisposable
         if (_done) throw new InvalidOperationException("shard already committed");
         Span<byte> header = stackalloc byte[ShardFile.HeaderBytes];
         ShardFile.WriteHeader(header, new ShardFile.Header(_bpt, _count, _vocab, _sha));
+        _fs.Write(_buf, 0, _fill);
+        _fill = 0;
         _fs.Position = 0;
         _fs.Write(header);
         _fs.Flush(flushToDisk: true);
