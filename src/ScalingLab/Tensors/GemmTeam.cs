@@ -2,15 +2,18 @@ namespace ScalingLab.Tensors;
 
 /// <summary>
 /// A fixed team of threads for one <see cref="ManagedGemm"/>: the caller is member 0, and size−1 dedicated
-/// worker threads wait for work. A dedicated worker was steadier here than Parallel.For over two items,
-/// which sometimes ran at one-thread speed. Run and Sync allocate nothing.
+/// worker threads wait for work (a dedicated worker was steadier here than Parallel.For over two items,
+/// which sometimes ran at one-thread speed). The job hands out its work through queues, so a worker that
+/// the OS wakes late joins whatever is left, and one that wakes after the caller has finished everything
+/// stays out: the caller never waits for a thread that has not started. Run allocates nothing.
 /// </summary>
 internal sealed class GemmTeam
 {
+    private const int Closed = 1 << 30; // in _state: no worker may join; the low bits count workers inside
+
     private readonly Action<int> _job;
     private readonly SemaphoreSlim[] _go;
-    private readonly Barrier? _barrier;
-    private int _pending;
+    private int _state = Closed;
     private Exception? _error;
 
     /// <summary>Threads in the team, the caller included.</summary>
@@ -22,7 +25,6 @@ internal sealed class GemmTeam
         Size = size;
         _job = job;
         _go = new SemaphoreSlim[size];
-        if (size > 1) _barrier = new Barrier(size);
         for (int t = 1; t < size; t++)
         {
             _go[t] = new SemaphoreSlim(0);
@@ -32,15 +34,24 @@ internal sealed class GemmTeam
         }
     }
 
-    /// <summary>Runs the job on every member (the caller as member 0) and returns when all are done.</summary>
+    /// <summary>
+    /// Runs the job on the caller (member 0) and on every worker that wakes in time; returns when the
+    /// job is done everywhere it started. The job must claim its work, so that any subset of members finishes it.
+    /// </summary>
     public void Run()
     {
-        Volatile.Write(ref _pending, Size - 1);
-        for (int t = 1; t < Size; t++) _go[t].Release();
+        Volatile.Write(ref _state, 0);
+        for (int t = 1; t < Size; t++)
+        {
+            if (_go[t].CurrentCount == 0) _go[t].Release();
+        }
         _job(0);
-        // Workers finish within microseconds of the caller: spin and yield, never sleep.
+        int s;
+        do s = Volatile.Read(ref _state);
+        while (Interlocked.CompareExchange(ref _state, s | Closed, s) != s);
+        // Workers inside finish within microseconds of the caller: spin and yield, never sleep.
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        while ((Volatile.Read(ref _state) & ~Closed) != 0) spin.SpinOnce(sleep1Threshold: -1);
         if (_error is { } e)
         {
             _error = null;
@@ -48,17 +59,25 @@ internal sealed class GemmTeam
         }
     }
 
-    /// <summary>Waits until every member reaches this point (a no-op for a team of one).</summary>
-    public void Sync() => _barrier?.SignalAndWait();
-
     private void WorkerLoop(int member)
     {
         while (true)
         {
             _go[member].Wait();
+            if (!TryEnter()) continue; // woke after the call was over
             try { _job(member); }
             catch (Exception e) { _error = e; }
-            Interlocked.Decrement(ref _pending);
+            Interlocked.Decrement(ref _state);
+        }
+    }
+
+    private bool TryEnter()
+    {
+        while (true)
+        {
+            int s = Volatile.Read(ref _state);
+            if ((s & Closed) != 0) return false;
+            if (Interlocked.CompareExchange(ref _state, s + 1, s) == s) return true;
         }
     }
 }

@@ -7,8 +7,8 @@ namespace ScalingLab.Tensors;
 
 /// <summary>
 /// SGEMM in managed code, the Goto/BLIS way: for each NC-wide column block of C and each KC-deep slice of k,
-/// op(B) is packed once into NR-wide panels shared by the team; each thread takes a fixed range of rows,
-/// packs MC×KC blocks of op(A) into 6-row panels and runs the register-blocked micro-kernel
+/// op(B) is packed once into NR-wide panels shared by the team; threads claim blocks of rows in turn,
+/// pack each MC×KC block of op(A) into 6-row panels and run the register-blocked micro-kernel
 /// (<see cref="ManagedGemmKernels"/>: 6×64 on Vector512, 6×16 on Vector256) over every tile.
 /// Tiles that cross the border of C are computed whole (the packing zero-pads) into a scratch tile and
 /// copied out by a scalar edge path.
@@ -45,6 +45,7 @@ public sealed unsafe class ManagedGemm : IGemm
     private readonly GemmTeam? _team;
     private readonly Workspace[] _spaces = [];
     private readonly PinnedFloats? _sharedB;
+    private readonly WorkQueue _aQueue = new(), _bQueue = new();
     private Problem _problem;
     private int _busy;
 
@@ -105,6 +106,8 @@ public sealed unsafe class ManagedGemm : IGemm
                 try
                 {
                     _problem = problem;
+                    _aQueue.Reset();
+                    _bQueue.Reset();
                     _team!.Run();
                 }
                 finally
@@ -116,21 +119,23 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             var ws = t_space ??= new Workspace(_nr, MC * KC);
             if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
+            ws.AQueue.Reset();
+            ws.BQueue.Reset();
             if (direct)
             {
-                ComputeDirect(problem, 0, 1, ws);
+                ComputeDirect(problem, ws, ws.AQueue);
                 return;
             }
             int kcMax = SliceDepth(k);
             int ncMax = Math.Min(NC, (n + _nr - 1) / _nr * _nr);
-            Compute(problem, 0, 1, ws, ws.EnsureB(ncMax * kcMax), null);
+            Compute(problem, ws, ws.EnsureB(ncMax * kcMax), ws.BQueue, ws.AQueue, 1);
         }
     }
 
     private void Work(int member)
     {
-        if (_problem.Direct) ComputeDirect(_problem, member, Threads, _spaces[member]);
-        else Compute(_problem, member, Threads, _spaces[member], _sharedB!.Ptr, _team);
+        if (_problem.Direct) ComputeDirect(_problem, _spaces[member], _aQueue);
+        else Compute(_problem, _spaces[member], _sharedB!.Ptr, _bQueue, _aQueue, Threads);
     }
 
     /// <summary>Depth of the k slices: k split into ⌈k/KC⌉ equal slices (no thin last slice).</summary>
@@ -140,13 +145,22 @@ public sealed unsafe class ManagedGemm : IGemm
         return (k + slices - 1) / slices;
     }
 
-    private void Compute(in Problem pr, int member, int size, Workspace ws, float* bpack, GemmTeam? team)
+    /// <summary>
+    /// The packed path. Work is handed out through two queues rather than fixed ranges, so a thread the OS
+    /// preempts (the machine is shared) does not hold the others up: per k slice, threads claim B panels
+    /// to pack, wait until all are packed, then claim blocks of rows (pack A, run the tiles), and wait until
+    /// all are done before the next slice overwrites the shared B. Which thread computes a tile never
+    /// changes how it is computed, so the bits do not depend on scheduling.
+    /// </summary>
+    private void Compute(in Problem pr, Workspace ws, float* bpack, WorkQueue bQueue, WorkQueue aQueue, int size)
     {
         int nr = _nr;
-        int tiles = (pr.M + MR - 1) / MR;
-        int r0 = (int)Math.Min(pr.M, (long)tiles * member / size * MR);
-        int r1 = (int)Math.Min(pr.M, (long)tiles * (member + 1) / size * MR);
+        // Row blocks: at most MC rows, and at least four blocks per thread for balance (a multiple of 6).
+        int rowsPerBlock = Math.Clamp((pr.M + 4 * size - 1) / (4 * size), MR, MC);
+        rowsPerBlock = (rowsPerBlock + MR - 1) / MR * MR;
+        int blocks = (pr.M + rowsPerBlock - 1) / rowsPerBlock;
         int kcStep = SliceDepth(pr.K);
+        int bBase = 0, aBase = 0;
         for (int jc = 0; jc < pr.N; jc += NC)
         {
             int nc = Math.Min(NC, pr.N - jc);
@@ -155,15 +169,21 @@ public sealed unsafe class ManagedGemm : IGemm
             {
                 int kc = Math.Min(kcStep, pr.K - p0);
                 int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
-                PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jc, nc, nr, panels * member / size, panels * (member + 1) / size, bpack);
-                team?.Sync();
-                for (int ic = r0; ic < r1; ic += MC)
+                for (int q; (q = bQueue.Claim(bBase + panels)) >= 0; bQueue.MarkDone())
                 {
-                    int mc = Math.Min(MC, r1 - ic);
+                    PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jc, nc, nr, q - bBase, q - bBase + 1, bpack);
+                }
+                bBase += panels;
+                bQueue.WaitDone(bBase);
+                for (int x; (x = aQueue.Claim(aBase + blocks)) >= 0; aQueue.MarkDone())
+                {
+                    int ic = (x - aBase) * rowsPerBlock;
+                    int mc = Math.Min(rowsPerBlock, pr.M - ic);
                     PackA(pr.TransA, pr.A, pr.Lda, ic, mc, p0, kc, ws.A);
                     MacroKernel(ws, bpack, mc, nc, kc, pr.C + (nint)ic * pr.Ldc + jc, pr.Ldc, pr.Alpha, pr.Beta, mode);
                 }
-                team?.Sync();
+                aBase += blocks;
+                aQueue.WaitDone(aBase);
             }
         }
     }
@@ -174,20 +194,20 @@ public sealed unsafe class ManagedGemm : IGemm
     /// 64-wide column panels, so nothing is shared and no barrier is needed. The k slices and the kernel's
     /// arithmetic are those of <see cref="Compute"/>: both paths give the same bits.
     /// </summary>
-    private static void ComputeDirect(in Problem pr, int member, int size, Workspace ws)
+    private static void ComputeDirect(in Problem pr, Workspace ws, WorkQueue panelQueue)
     {
         const int nr = 64;
         int panels = (pr.N + nr - 1) / nr;
-        int q0 = (int)((long)panels * member / size), q1 = (int)((long)panels * (member + 1) / size);
         int kcStep = SliceDepth(pr.K);
         float* bbuf = ws.EnsureB(nr * kcStep);
         nint ks = pr.TransA ? pr.Lda : 1;
-        for (int p0 = 0; p0 < pr.K; p0 += kcStep)
+        // A claimed panel is done whole (all k slices, in order) by one thread: slices accumulate into C.
+        for (int q; (q = panelQueue.Claim(panels)) >= 0;)
         {
-            int kc = Math.Min(kcStep, pr.K - p0);
-            int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
-            for (int q = q0; q < q1; q++)
+            for (int p0 = 0; p0 < pr.K; p0 += kcStep)
             {
+                int kc = Math.Min(kcStep, pr.K - p0);
+                int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
                 int jr = q * nr, cols = Math.Min(nr, pr.N - jr);
                 float* bp;
                 nint ldbp;
@@ -287,6 +307,8 @@ public sealed unsafe class ManagedGemm : IGemm
         private PinnedFloats? _b;
 
         public int Nr { get; } = nr;
+        public WorkQueue AQueue { get; } = new();
+        public WorkQueue BQueue { get; } = new();
         public float* A => _a.Ptr;
         public float* Tile => _tile.Ptr;
 
@@ -295,6 +317,42 @@ public sealed unsafe class ManagedGemm : IGemm
         {
             if (_b is null || _b.Length < floats) _b = new PinnedFloats(Math.Max(floats, (_b?.Length ?? 0) * 2));
             return _b.Ptr;
+        }
+    }
+
+    /// <summary>
+    /// Hands out work items 0, 1, 2, … to whichever thread asks first, up to a limit, and counts the ones
+    /// finished. Counts only grow during a call (limits are cumulative), so it needs no reset between slices.
+    /// </summary>
+    private sealed class WorkQueue
+    {
+        private int _claimed;
+        private int _done;
+
+        public void Reset()
+        {
+            _claimed = 0;
+            _done = 0;
+        }
+
+        /// <summary>The next item below <paramref name="limit"/>, or −1 when all are taken.</summary>
+        public int Claim(int limit)
+        {
+            while (true)
+            {
+                int v = Volatile.Read(ref _claimed);
+                if (v >= limit) return -1;
+                if (Interlocked.CompareExchange(ref _claimed, v + 1, v) == v) return v;
+            }
+        }
+
+        public void MarkDone() => Interlocked.Increment(ref _done);
+
+        /// <summary>Spins (yielding, never sleeping) until <paramref name="target"/> items are done.</summary>
+        public void WaitDone(int target)
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) < target) spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
