@@ -28,6 +28,8 @@ public static class CliApp
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(DynamicsCommand.Create());
         root.Subcommands.Add(MemoryCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(SampleCommand.Create());
         return root;
     }
 

@@ -15,6 +15,7 @@ public static class BenchCommand
         bench.Subcommands.Add(DynamicsCommand.CreateBench());
         bench.Subcommands.Add(BenchRadiusCommand.Create());
         bench.Subcommands.Add(BenchDataCommand.Create());
+        bench.Subcommands.Add(BenchTrainCommand.Create());
         return bench;
     }
 }

@@ -35,6 +35,8 @@ public sealed record TrainerState
     [JsonPropertyName("min_val_loss")] public double? MinValLoss { get; init; }
     /// <summary>Step of <see cref="MinValLoss"/>.</summary>
     [JsonPropertyName("min_val_step")] public long? MinValStep { get; init; }
+    /// <summary>Validation loss of the latest evaluation.</summary>
+    [JsonPropertyName("last_val_loss")] public double? LastValLoss { get; init; }
     /// <summary>Training wall time so far in seconds.</summary>
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
 

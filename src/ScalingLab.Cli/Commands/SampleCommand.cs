@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Text.Json;
+using ScalingLab.Common;
+using ScalingLab.Data;
+using ScalingLab.Tensors;
+using ScalingLab.Training;
+
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>`scalinglab sample`: generates text from a trained run so a person can see what the model learnt.</summary>
+public static class SampleCommand
+{
+    /// <summary>The `sample` verb.</summary>
+    public static Command Create()
+    {
+        var cmd = new Command("sample",
+            "Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.\n\n" +
+            "Examples:\n" +
+            "  scalinglab sample --run runs/a --prompt \"Once upon a time\"\n" +
+            "  scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy\n" +
+            "  scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json");
+        var run = new Option<string?>("--run") { Description = "Run folder (made by `scalinglab train`)" };
+        var ckpt = new Option<string?>("--checkpoint") { Description = "A checkpoint folder RUN/ckpt-NNNNNNNN (default: the run's newest)" };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue", DefaultValueFactory = _ => "" };
+        var tokens = new Option<int>("--tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 100 };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 40 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt, completion, ids)" };
+        foreach (Option o in new Option[] { run, ckpt, prompt, tokens, temperature, topK, seed, json }) cmd.Options.Add(o);
+
+        cmd.SetAction(parse =>
+        {
+            string? runDir = parse.GetValue(run);
+            string? ckptDir = parse.GetValue(ckpt);
+            if (runDir is null && ckptDir is null) throw new UserError("sample: give --run RUN_DIR (or --checkpoint RUN/ckpt-NNNNNNNN)");
+            runDir ??= Path.GetDirectoryName(Path.GetFullPath(ckptDir!.TrimEnd('/')))!;
+            if (ckptDir is null)
+            {
+                var list = Checkpoints.List(runDir);
+                if (list.Count == 0) throw new UserError($"sample: {runDir} has no complete checkpoint; train it first");
+                ckptDir = list[^1].Path;
+            }
+            int count = parse.GetValue(tokens);
+            if (count < 0) throw new UserError($"sample: --tokens must be ≥ 0 (got {count})");
+            var (_, tc) = Trainer.ReadRunConfig(runDir);
+            if (tc.Data is null || !Directory.Exists(tc.Data))
+                throw new UserError($"sample: the run's data folder ({tc.Data ?? "none"}) is gone; its tokenizer is needed to read the prompt");
+            using var data = TokenDataset.Open(tc.Data);
+            var model = Checkpoints.Load(ckptDir, 1, tc.Seq, Gemm.Create(tc.Gemm, tc.Threads), tc.Threads);
+            int[] ids = data.Tokenizer.Encode(parse.GetValue(prompt)!);
+            int[] output = Generator.Generate(model, ids, count, parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed), tc.Seq);
+            string text = data.Tokenizer.Decode(output);
+            var stdout = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+                stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["checkpoint"] = ckptDir, ["prompt"] = parse.GetValue(prompt)!, ["completion"] = text, ["ids"] = output,
+                }));
+            else
+                stdout.WriteLine(data.Tokenizer.Decode([.. ids, .. output])); // decoded whole, so the tokenizer places the joins
+            return 0;
+        });
+        return cmd;
+    }
+}

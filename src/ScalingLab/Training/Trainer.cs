@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using ScalingLab.Common;
+using ScalingLab.Data;
+using ScalingLab.Model;
+using ScalingLab.Tensors;
+
+namespace ScalingLab.Training;
+
+/// <summary>What one training step reports to the caller (for a progress line).</summary>
+public sealed record StepReport(long Step, long TotalSteps, long Tokens, double TrainLoss, double? ValLoss, double Lr,
+                                double GradNorm, double TokensPerS, TimeSpan Elapsed, TimeSpan Eta, string? Checkpoint);
+
+/// <summary>How a call to <see cref="Trainer.Run"/> ended.</summary>
+public sealed record TrainResult(long Step, long TotalSteps, long Tokens, double? MinValLoss, long? MinValStep,
+                                 double? FinalValLoss, double UnigramEntropy, double UnigramValLoss, bool Completed);
+
+/// <summary>
+/// Trains a <see cref="TransformerLm"/> in a run folder: AdamW with warmup + cosine, global-norm clipping, gradient
+/// accumulation, windows without replacement, a fixed validation set evaluated every k steps (the minimum and its
+/// step recorded, Kaplan-style early stopping), metrics.jsonl, and checkpoints on the Pythia schedule. Everything a
+/// step depends on is in the checkpoint, so <see cref="Resume"/> continues bit-identically (same seed and threads).
+/// A NaN/Inf loss or gradient stops the run before the update, marks it failed (RUN/FAILED) and keeps the last good
+/// checkpoint.
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>The file whose presence marks a run as failed; it holds the reason.</summary>
+    public const string FailedFile = "FAILED";
+
+    private readonly string _runDir;
+    private readonly TrainConfig _cfg;
+    private readonly ITokenSequence _train, _val;
+    private readonly WindowSampler _sampler;
+    private readonly long[] _evalStarts;
+    private readonly LrSchedule _schedule;
+    private readonly CheckpointSchedule _ckpts;
+    private readonly int[] _inputs, _targets, _window;
+    private long _step, _tokens;
+    private double? _minVal;
+    private long? _minValStep;
+    private double? _lastVal;
+    private double _elapsedBefore;
+    private string? _lastCheckpoint;
+
+    /// <summary>The model being trained.</summary>
+    public TransformerLm Model { get; }
+    /// <summary>Its optimizer.</summary>
+    public AdamW Optimizer { get; }
+    /// <summary>The resolved training config (as in train.json).</summary>
+    public TrainConfig Config => _cfg;
+    /// <summary>Updates taken.</summary>
+    public long Step => _step;
+
+    private Trainer(string runDir, ModelConfig model, TrainConfig cfg, ITokenSequence train, ITokenSequence val, IGemm gemm)
+    {
+        if (train.VocabSize > model.VocabSize || val.VocabSize > model.VocabSize)
+            throw new UserError($"train: the data's vocabulary ({Math.Max(train.VocabSize, val.VocabSize)}) is larger than the model's ({model.VocabSize})");
+        if (cfg.Seq > model.NCtx) throw new UserError($"train: --seq {cfg.Seq} exceeds the model's context n_ctx {model.NCtx}");
+        _runDir = runDir;
+        _cfg = cfg;
+        _train = train;
+        _val = val;
+        Model = new TransformerLm(model, cfg.Batch, cfg.Seq, gemm, cfg.Threads);
+        Optimizer = new AdamW(Model.Parameters.Length, Model.Params.Select(p => (p.Offset, p.Length, p.Decay)),
+                              cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay, cfg.Threads);
+        _sampler = new WindowSampler(train, cfg.Seq, cfg.Seed);
+        _evalStarts = WindowSampler.EvalStarts(val, cfg.Seq, cfg.EvalWindows);
+        long total = cfg.TotalSteps;
+        _schedule = new LrSchedule(cfg.Lr, cfg.Lr * cfg.MinLrRatio, cfg.Warmup, total);
+        _ckpts = new CheckpointSchedule(cfg.CkptLogUntil, cfg.CkptEvery, total);
+        _inputs = new int[cfg.Batch * cfg.Seq];
+        _targets = new int[cfg.Batch * cfg.Seq];
+        _window = new int[cfg.Seq + 1];
+    }
+
+    /// <summary>
+    /// Prepares a fresh run in <paramref name="runDir"/>: writes config.json and train.json. A folder that already holds
+    /// a run is refused — with a different config unless <paramref name="force"/>, with the same one unless
+    /// <paramref name="force"/> (start over) or resume is asked for instead.
+    /// </summary>
+    public static Trainer Start(string runDir, ModelConfig model, TrainConfig config, ITokenSequence train, ITokenSequence val,
+                                IGemm gemm, bool force = false)
+    {
+        model.Validate();
+        config = config.Resolve();
+        string cfgPath = Path.Combine(runDir, "config.json"), trainPath = Path.Combine(runDir, "train.json");
+        bool holdsRun = File.Exists(cfgPath) || File.Exists(trainPath) || Checkpoints.List(runDir).Count > 0;
+        if (holdsRun && !force)
+        {
+            bool same = File.Exists(cfgPath) && File.Exists(trainPath)
+                        && File.ReadAllText(cfgPath) == model.ToJson() && File.ReadAllText(trainPath) == config.ToJson();
+            if (!same)
+                throw new UserError($"train: {runDir} holds a run with a different config; pass --force to overwrite it, or choose another --out");
+            throw new UserError($"train: {runDir} already holds this run; pass --resume {runDir} to continue it, or --force to start over");
+        }
+        if (holdsRun)
+        {
+            foreach (var (_, path) in Checkpoints.List(runDir)) Directory.Delete(path, recursive: true);
+            foreach (string f in new[] { "metrics.jsonl", FailedFile, "summary.json" })
+                if (File.Exists(Path.Combine(runDir, f))) File.Delete(Path.Combine(runDir, f));
+        }
+        Directory.CreateDirectory(runDir);
+        AtomicFile.WriteAllText(cfgPath, model.ToJson());
+        AtomicFile.WriteAllText(trainPath, config.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(runDir, "metrics.jsonl"), "");
+        var t = new Trainer(runDir, model, config, train, val, gemm);
+        t.Model.InitializeWeights(config.Seed);
+        return t;
+    }
+
+    /// <summary>Reads config.json and train.json of <paramref name="runDir"/> (for resume and for finding the data).</summary>
+    public static (ModelConfig Model, TrainConfig Train) ReadRunConfig(string runDir)
+    {
+        string cfgPath = Path.Combine(runDir, "config.json"), trainPath = Path.Combine(runDir, "train.json");
+        if (!File.Exists(cfgPath) || !File.Exists(trainPath))
+            throw new UserError($"train: {runDir} is not a run folder (config.json and train.json are missing)");
+        return (ModelConfig.FromJson(File.ReadAllText(cfgPath)), TrainConfig.FromJson(File.ReadAllText(trainPath)));
+    }
+
+    /// <summary>
+    /// Continues the run in <paramref name="runDir"/> from its newest complete checkpoint: weights, AdamW moments,
+    /// step, data position; metrics rows after that step are dropped so none is lost or duplicated.
+    /// </summary>
+    public static Trainer Resume(string runDir, ITokenSequence train, ITokenSequence val, IGemm gemm)
+    {
+        var (model, config) = ReadRunConfig(runDir);
+        var ckpts = Checkpoints.List(runDir);
+        if (ckpts.Count == 0) throw new UserError($"train: {runDir} has no complete checkpoint to resume from; start it again with --force");
+        var (step, ckpt) = ckpts[^1];
+        var t = new Trainer(runDir, model, config.Resolve(), train, val, gemm);
+        Checkpoints.LoadWeights(ckpt, t.Model);
+        Checkpoints.LoadOptimizer(ckpt, t.Model.Params, t.Optimizer);
+        var state = Checkpoints.LoadState(ckpt);
+        if (state.Step != step) throw new UserError($"train: {ckpt}/trainer_state.json says step {state.Step}, the folder name says {step}");
+        t._step = state.Step;
+        t._tokens = state.Tokens;
+        t.Optimizer.Step = state.AdamStep;
+        t._sampler.Seek(state.DataEpoch, state.DataIndex);
+        t._minVal = state.MinValLoss;
+        t._minValStep = state.MinValStep;
+        t._lastVal = state.LastValLoss;
+        t._elapsedBefore = state.ElapsedSeconds;
+        t._lastCheckpoint = ckpt;
+        MetricsLog.TruncateAfter(Path.Combine(runDir, "metrics.jsonl"), step);
+        string failed = Path.Combine(runDir, FailedFile);
+        if (File.Exists(failed)) File.Delete(failed);
+        return t;
+    }
+
+    /// <summary>
+    /// Trains until the end of the schedule, or until <paramref name="stopAfterStep"/> updates (as if the process were
+    /// killed there; used by the resume tests), or until <paramref name="cancel"/> fires.
+    /// </summary>
+    public TrainResult Run(Action<StepReport>? onStep = null, long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    {
+        long total = _cfg.TotalSteps;
+        var metricsPath = Path.Combine(_runDir, "metrics.jsonl");
+        using var metrics = new MetricsLog(metricsPath);
+        var clock = Stopwatch.StartNew();
+        long firstStep = _step;
+
+        if (_step == 0 && _lastCheckpoint is null)
+        {
+            // Step 0: the initial weights, evaluated and saved (Pythia keeps step 0).
+            double v0 = Evaluate();
+            RecordVal(v0, 0);
+            metrics.Append(new MetricsRow { Step = 0, Tokens = 0, ValLoss = v0 });
+            _lastCheckpoint = SaveCheckpoint(0);
+        }
+
+        while (_step < total && _step < stopAfterStep)
+        {
+            cancel.ThrowIfCancellationRequested();
+            long t0 = Stopwatch.GetTimestamp();
+            double lr = _schedule.At(_step);
+
+            Model.ZeroGradients();
+            double lossSum = 0;
+            for (int a = 0; a < _cfg.Accum; a++)
+            {
+                _sampler.Next(_cfg.Batch, _inputs, _targets);
+                lossSum += Model.Forward(_inputs, _targets, _cfg.Batch);
+                Model.Backward();
+            }
+            double trainLoss = lossSum / _cfg.Accum;
+            // The gradient of the mean loss over micro-batches is the sum divided by the count.
+            double gradNorm = GlobalNorm(Model.Gradients) / _cfg.Accum;
+            if (!double.IsFinite(trainLoss) || !double.IsFinite(gradNorm))
+                Fail(_step + 1, !double.IsFinite(trainLoss) ? $"training loss is {trainLoss}" : $"gradient norm is {gradNorm}");
+            double clip = ClipScale(gradNorm, _cfg.GradClip);
+            Optimizer.Update(Model.Parameters, Model.Gradients, (float)lr, (float)(clip / _cfg.Accum));
+            _step++;
+            _tokens += _cfg.TokensPerStep;
+            double stepSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+
+            double? val = null;
+            if (_step % _cfg.EvalEvery == 0 || _step == total)
+            {
+                val = Evaluate();
+                if (!double.IsFinite(val.Value)) Fail(_step, $"validation loss is {val.Value}");
+                RecordVal(val.Value, _step);
+            }
+            double tps = _cfg.TokensPerStep / Math.Max(stepSeconds, 1e-9);
+            metrics.Append(new MetricsRow
+            {
+                Step = _step, Tokens = _tokens, TrainLoss = trainLoss, ValLoss = val, Lr = lr, GradNorm = gradNorm, TokensPerS = tps,
+            });
+            string? saved = null;
+            if (_ckpts.IsCheckpoint(_step)) saved = _lastCheckpoint = SaveCheckpoint(_step, lr, clock.Elapsed.TotalSeconds);
+
+            if (onStep is not null)
+            {
+                var elapsed = clock.Elapsed;
+                double perStep = elapsed.TotalSeconds / Math.Max(1, _step - firstStep);
+                onStep(new StepReport(_step, total, _tokens, trainLoss, val, lr, gradNorm, tps, elapsed,
+                                      TimeSpan.FromSeconds(perStep * (total - _step)), saved));
+            }
+        }
+
+        bool completed = _step >= total;
+        var counts = UnigramBaseline.Counts(_train);
+        var result = new TrainResult(_step, total, _tokens, _minVal, _minValStep, _lastVal,
+                                     UnigramBaseline.Entropy(counts), UnigramBaseline.CrossEntropy(counts, _val), completed);
+        if (completed) WriteSummary(result, clock.Elapsed.TotalSeconds);
+        return result;
+    }
+
+    /// <summary>Mean validation loss over the fixed evaluation windows, in batches of the training batch size.</summary>
+    public double Evaluate()
+    {
+        int b = _cfg.Batch, t = _cfg.Seq;
+        double sum = 0;
+        for (int i = 0; i < _evalStarts.Length; i += b)
+        {
+            int n = Math.Min(b, _evalStarts.Length - i);
+            for (int j = 0; j < n; j++)
+            {
+                _val.Read(_evalStarts[i + j], _window);
+                _window.AsSpan(0, t).CopyTo(_inputs.AsSpan(j * t, t));
+                _window.AsSpan(1, t).CopyTo(_targets.AsSpan(j * t, t));
+            }
+            sum += (double)Model.Forward(_inputs.AsSpan(0, n * t), _targets.AsSpan(0, n * t), n) * n;
+        }
+        return sum / _evalStarts.Length;
+    }
+
+    /// <summary>‖g‖₂ in float64 over fixed chunks, so the value does not depend on threads or scheduling.</summary>
+    public static double GlobalNorm(ReadOnlySpan<float> g)
+    {
+        const int Chunk = 4096;
+        double sum = 0;
+        for (int i = 0; i < g.Length; i += Chunk)
+            sum += TensorPrimitives.SumOfSquares(g.Slice(i, Math.Min(Chunk, g.Length - i)));
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>The factor that brings a gradient of norm <paramref name="norm"/> down to <paramref name="maxNorm"/> (1 when within it, or when maxNorm is 0).</summary>
+    public static double ClipScale(double norm, double maxNorm) => maxNorm > 0 && norm > maxNorm ? maxNorm / norm : 1.0;
+
+    private void RecordVal(double val, long step)
+    {
+        _lastVal = val;
+        if (_minVal is null || val < _minVal) { _minVal = val; _minValStep = step; }
+    }
+
+    private string SaveCheckpoint(long step, double lr = 0, double elapsed = 0)
+    {
+        var rng = _sampler.EpochRng;
+        var state = new TrainerState
+        {
+            Step = step, Tokens = _tokens, DataEpoch = _sampler.Epoch, DataIndex = _sampler.Index,
+            RngKey = rng.Key, RngCounter = rng.Counter, Lr = lr, WarmupSteps = _cfg.Warmup, TotalSteps = _cfg.TotalSteps,
+            AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal, ElapsedSeconds = _elapsedBefore + elapsed,
+        };
+        return Checkpoints.Save(_runDir, step, Model, Optimizer, state);
+    }
+
+    private void Fail(long step, string what)
+    {
+        string keep = _lastCheckpoint is null ? "no checkpoint was saved" : $"the last good checkpoint is {Path.GetFileName(_lastCheckpoint)}";
+        string message = $"train: step {step}: {what}; stopped, {keep}; run marked failed ({Path.Combine(_runDir, FailedFile)}). Try a lower --lr";
+        AtomicFile.WriteAllText(Path.Combine(_runDir, FailedFile), message + "\n");
+        throw new UserError(message);
+    }
+
+    private void WriteSummary(TrainResult r, double elapsed)
+    {
+        var o = new Dictionary<string, object?>
+        {
+            ["status"] = "done", ["step"] = r.Step, ["tokens"] = r.Tokens, ["min_val_loss"] = r.MinValLoss,
+            ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss, ["unigram_entropy"] = r.UnigramEntropy,
+            ["unigram_val_loss"] = r.UnigramValLoss, ["elapsed_s"] = _elapsedBefore + elapsed,
+        };
+        AtomicFile.WriteAllText(Path.Combine(_runDir, "summary.json"),
+            System.Text.Json.JsonSerializer.Serialize(o, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
+}
