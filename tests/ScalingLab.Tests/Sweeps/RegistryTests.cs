@@ -109,13 +109,18 @@ public abstract class RegistryContract
         var open = NewRegistry();
         using (var reg = open()) reg.Submit("/tmp/sw", Runs(runs));
         var claims = new ConcurrentBag<(long Id, string Worker)>();
+        // All workers start together, and each "trains" for a moment per run, so that on a loaded
+        // machine one thread cannot drain the queue before the others have opened their connections.
+        using var start = new Barrier(workers);
         var threads = Enumerable.Range(0, workers).Select(w => new Thread(() =>
         {
             using var reg = open();
             string me = WorkerId.ForThisProcess($"t{w}");
+            start.SignalAndWait();
             while (reg.Claim(me) is { } r)
             {
                 claims.Add((r.Id, me));
+                Thread.Sleep(1);
                 Assert.True(reg.Heartbeat(r.Id, me));
                 Assert.True(reg.Complete(r.Id, me, "{}"));
             }
