@@ -20,8 +20,7 @@ public static class BpeTrainer
     /// </summary>
     public static BpeTokenizer Train(IReadOnlyList<string> documents, int vocabSize, int threads = 2, Action<int, int>? progress = null)
     {
-        if (vocabSize < MinVocab)
-            throw new UserError($"BPE vocabulary {vocabSize} is too small: byte-level BPE needs at least {MinVocab} ids (256 byte tokens + end-of-text); use --vocab {MinVocab} or more, or --tokenizer char");
+        CheckVocab(vocabSize);
         var counts = CountPieces(documents, threads);
         if (counts.Count == 0) throw new UserError("the corpus is empty: nothing to train a BPE tokenizer on");
 
@@ -102,6 +101,13 @@ public static class BpeTrainer
         vocab.Add(BpeTokenizer.EndOfTextText);
         var spelled = merges.Select(m => (vocab[m.Item1], vocab[m.Item2])).ToList();
         return new BpeTokenizer(vocab, spelled, BpeTokenizer.EndOfTextText);
+    }
+
+    /// <summary>A vocabulary below <see cref="MinVocab"/> is a <see cref="UserError"/>.</summary>
+    public static void CheckVocab(int vocabSize)
+    {
+        if (vocabSize < MinVocab)
+            throw new UserError($"BPE vocabulary {vocabSize} is too small: byte-level BPE needs at least {MinVocab} ids (256 byte tokens + end-of-text); use --vocab {MinVocab} or more, or --tokenizer char");
     }
 
     /// <summary>Pre-token counts over all documents, counted in <paramref name="threads"/> contiguous ranges.</summary>

@@ -46,7 +46,7 @@ public static class CorpusBuilder
         if (o.TrainTokens is <= 0) throw new UserError($"--train-tokens {o.TrainTokens} must be positive");
         if (o.Threads < 1) throw new UserError($"--threads {o.Threads} must be at least 1");
         // Check what can be checked before the slow work.
-        if (o.Tokenizer == "bpe" && o.VocabSize < BpeTrainer.MinVocab) BpeTrainer.Train([], o.VocabSize);
+        if (o.Tokenizer == "bpe") BpeTrainer.CheckVocab(o.VocabSize);
 
         var docs = CorpusReader.Read(o.Input, o.Unit, o.JsonlField);
         var isVal = new bool[docs.Count];
@@ -63,6 +63,7 @@ public static class CorpusBuilder
         {
             "bpe" => BpeTrainer.Train(trainDocs, o.VocabSize, o.Threads,
                 (done, wanted) => { if (done % 512 == 0 || done == wanted) progress?.Invoke($"BPE merges {done}/{wanted}"); }),
+            // Closed vocabularies take every document's symbols, so validation has no unknown ones.
             "char" => CharTokenizer.Train(docs),
             "word" => WordTokenizer.Train(docs),
             _ => TokenizerFile.Load(o.Tokenizer),

@@ -7,8 +7,9 @@ namespace ScalingLab.Data;
 /// Whitespace-word tokenizer for small closed languages such as Question-Formation (68 words).
 /// Text is lines of words separated by single spaces; id 0 is the newline, which ends a line and is
 /// the end-of-text id, so each line is one document in a token stream. Words are sorted ordinally,
-/// ids 1.. . Round trip: exact for text of vocabulary words, single spaces, newlines (no leading or
-/// trailing spaces on a line); a word outside the vocabulary is a <see cref="UserError"/>.
+/// ids 1.. . Spaces, tabs and carriage returns separate words. Round trip: exact for text of vocabulary
+/// words, single spaces and newlines (no leading or trailing spaces on a line; other separators come back as
+/// single spaces); a word outside the vocabulary is a <see cref="UserError"/>.
 /// </summary>
 public sealed class WordTokenizer : ITokenizer
 {
@@ -59,9 +60,9 @@ public sealed class WordTokenizer : ITokenizer
         {
             char c = text[i];
             if (c == '\n') { ids.Add(0); i++; line++; continue; }
-            if (c == ' ') { i++; continue; }
+            if (c is ' ' or '\t' or '\r') { i++; continue; }
             int j = i;
-            while (j < text.Length && text[j] != ' ' && text[j] != '\n') j++;
+            while (j < text.Length && text[j] is not (' ' or '\t' or '\r' or '\n')) j++;
             var word = text.AsSpan(i, j - i);
             if (!_lookup.TryGetValue(word, out int id))
                 throw new UserError($"word '{word}' on line {line} is not in the tokenizer's {_words.Length - 1}-word vocabulary");

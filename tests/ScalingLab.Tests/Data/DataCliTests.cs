@@ -128,4 +128,35 @@ public class DataCliTests
             Assert.Contains("scalinglab data " + sub, stdout);
         }
     }
+
+    [Fact]
+    public void TokenizingIsTheSameBitsOnOneAndTwoThreads()
+    {
+        string tmp = Directory.CreateTempSubdirectory().FullName;
+        string corpus = Corpus(tmp, 120);
+        foreach (string t in new[] { "1", "2" })
+            Assert.Equal(0, CliRunner.Run("data", "tokenize", "--input", corpus, "--vocab", "320", "--threads", t, "--out", Path.Combine(tmp, "t" + t)).Code);
+        foreach (string f in new[] { "tokenizer.json", "manifest.json", "train-000000.bin", "val-000000.bin" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(tmp, "t1", f)), File.ReadAllBytes(Path.Combine(tmp, "t2", f)));
+    }
+
+    [Fact]
+    public void JsonlAndFoldersAreDocumentSources()
+    {
+        string tmp = Directory.CreateTempSubdirectory().FullName;
+        string jsonl = Path.Combine(tmp, "docs.jsonl");
+        File.WriteAllText(jsonl, "{\"text\": \"first doc\", \"id\": 1}\n\n{\"text\": \"second\\ndoc \\u00e9\"}\n");
+        var docs = CorpusReader.Read(jsonl, DocumentUnit.Paragraph, "text");
+        Assert.Equal(["first doc", "second\ndoc é"], docs);
+        Assert.Contains("no field 'body'", Assert.Throws<ScalingLab.Common.UserError>(() => CorpusReader.Read(jsonl, DocumentUnit.Paragraph, "body")).Message);
+
+        string folder = Path.Combine(tmp, "folder");
+        Directory.CreateDirectory(Path.Combine(folder, "sub"));
+        File.WriteAllText(Path.Combine(folder, "b.txt"), "bee\n\nbee two");
+        File.WriteAllText(Path.Combine(folder, "sub", "a.txt"), "ay");
+        File.WriteAllText(Path.Combine(folder, ".hidden"), "no");
+        Assert.Equal(["bee\n\nbee two", "ay"], CorpusReader.Read(folder, DocumentUnit.File)); // ordinal path order: b.txt < sub/a.txt
+        Assert.Equal(["bee", "bee two", "ay"], CorpusReader.Read(folder, DocumentUnit.Paragraph));
+        Assert.Equal(["bee", "bee two", "ay"], CorpusReader.Read(folder, DocumentUnit.Line));
+    }
 }
