@@ -21,5 +21,16 @@ while IFS= read -r -d '' f; do
   passed=$((passed + ${p:-0})); failed=$((failed + ${f_:-0}))
 done < <(find "$results" -name '*.trx' -print0 2>/dev/null)
 if [ "$found" = 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+# End to end: the quick demo (trains a small sweep, fits, analyses, writes and renders the report). It counts as one
+# more test, so the last line stays the summary.
+if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then
+  echo "test.sh: scalinglab demo --quick" >&2
+  rm -rf "$root/.artifacts/demo-quick"
+  if dotnet src/ScalingLab.Cli/bin/Release/net10.0/ScalingLab.Cli.dll demo --quick --out "$root/.artifacts/demo-quick"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); rc=1
+  fi
+fi
 echo "$passed passed, $failed failed"
 exit $rc

@@ -25,6 +25,8 @@ public static class CliApp
         root.Options.Add(new VersionOption());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(DynamicsCommand.Create());
         root.Subcommands.Add(MemoryCommand.Create());

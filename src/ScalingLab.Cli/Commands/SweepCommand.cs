@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ScalingLab.Common;
+using ScalingLab.Reports;
 using ScalingLab.Sweeps;
 using Spectre.Console;
 
@@ -13,8 +14,7 @@ namespace ScalingLab.Cli.Commands;
 public static class SweepCommand
 {
     /// <summary>The training routine workers use; tests swap in a stand-in to exercise the machinery quickly.</summary>
-    internal static TrainRun Trainer { get; set; } = (_, _, _, _) =>
-        throw new UserError("sweep work: training needs the Trainer (Training/Trainer.cs), which is not in this build yet");
+    internal static TrainRun Trainer { get; set; } = SweepTraining.Train;
 
     /// <summary>The `sweep` verb and its sub-verbs.</summary>
     public static Command Create()
@@ -63,6 +63,7 @@ public static class SweepCommand
         {
             var output = pr.InvocationConfiguration.Output;
             var (folder, added, total) = SubmitSpec(pr.GetValue(spec)!, pr.GetValue(dir), pr.GetValue(registry), pr.InvocationConfiguration.Error);
+            SweepReport.RecordCommand(folder, pr.Tokens.Select(t => t.Value));
             if (pr.GetValue(json))
                 output.WriteLine(new JsonObject { ["sweep"] = folder.Name, ["dir"] = folder.Dir, ["runs"] = total, ["added"] = added }.ToJsonString());
             else
@@ -100,6 +101,7 @@ public static class SweepCommand
                 ? SweepFolder.Open(t)
                 : SubmitSpec(t, pr.GetValue(dir), pr.GetValue(registry), error).Folder;
             if (Directory.Exists(t)) SubmitFolder(folder, error); // the spec may have grown since
+            SweepReport.RecordCommand(folder, pr.Tokens.Select(tok => tok.Value));
             if (pr.GetValue(retry))
             {
                 using var reg = folder.OpenRegistry();
@@ -239,7 +241,11 @@ public static class SweepCommand
         foreach (var (k, v) in d.Options ?? new JsonObject())
         {
             args.Add("--" + k.Replace('_', '-'));
-            args.Add(v is JsonValue jv && jv.TryGetValue(out string? s) ? s : v?.ToJsonString() ?? "");
+            // Counts may be written "2M" in a spec; the generator verbs take plain integers.
+            string text = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : v?.ToJsonString() ?? "";
+            if (SpecFields.TryParseCount(text, out double count) && count == Math.Floor(count) && !text.Contains('.'))
+                text = ((long)count).ToString(CultureInfo.InvariantCulture);
+            args.Add(text);
         }
         args.AddRange(["--out", outDir]);
         error.WriteLine($"sweep: generating data: scalinglab {string.Join(' ', args)}");
@@ -261,7 +267,7 @@ public static class SweepCommand
         return psi;
     };
 
-    private static bool RunLocal(SweepFolder folder, int workers, TextWriter output, TextWriter error, CancellationToken cancel)
+    internal static bool RunLocal(SweepFolder folder, int workers, TextWriter output, TextWriter error, CancellationToken cancel)
     {
         var runner = new LocalRunner(folder, workers, () => WorkerCommand(folder.Registry, folder.Name));
         var clock = Stopwatch.StartNew();

@@ -9,12 +9,13 @@ namespace ScalingLab.Sweeps;
 /// Reads typed fields out of a JSON object and names the field in every error ("train.batch must be ...").
 /// Unknown fields are errors too: a typo must not silently fall back to a default.
 /// </summary>
-internal sealed class SpecFields
+public sealed class SpecFields
 {
     private readonly JsonObject _obj;
     private readonly string _path;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
+    /// <summary>Fields of <paramref name="obj"/>, named in errors as <paramref name="path"/>.KEY.</summary>
     public SpecFields(JsonObject obj, string path)
     {
         _obj = obj;

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using ScalingLab.Data;
+using ScalingLab.Model;
+using ScalingLab.Tensors;
+using ScalingLab.Training;
+
+namespace ScalingLab.Sweeps;
+
+/// <summary>
+/// Trains one sweep run with the project's <see cref="Trainer"/>: a fresh start, or a resume from the run folder's
+/// newest complete checkpoint (bit-identical to an uninterrupted run: same seed, same threads). Returns the run's
+/// final metrics as the JSON the registry stores and the report reads.
+/// </summary>
+public static class SweepTraining
+{
+    /// <summary>The trainer's config for a sweep run.</summary>
+    public static TrainConfig TrainConfigOf(RunConfig c) => new()
+    {
+        Data = c.DataDir,
+        Tokens = c.DataTokens,
+        Batch = c.Train.Batch,
+        Seq = c.Train.Seq,
+        Accum = c.Train.Accum,
+        Lr = c.Train.Lr,
+        MinLrRatio = c.Train.MinLrRatio,
+        Warmup = c.Train.Warmup,
+        WeightDecay = (float)c.Train.WeightDecay,
+        GradClip = c.Train.GradClip,
+        Seed = c.Seed,
+        EvalEvery = c.Train.EvalEvery,
+        EvalWindows = c.Train.EvalWindows,
+        CkptEvery = c.Train.CkptEvery,
+        CkptLogUntil = c.Train.CkptLogUntil,
+        Threads = c.Threads,
+        Gemm = c.Train.Gemm,
+    };
+
+    /// <summary>Trains (or resumes) <paramref name="c"/> in <paramref name="runDir"/>; see <see cref="TrainRun"/>.</summary>
+    public static string Train(RunConfig c, string runDir, Action<RunProgress> progress, CancellationToken cancel)
+    {
+        using var data = TokenDataset.Open(c.DataDir);
+        var gemm = Gemm.Create(c.Train.Gemm, c.Threads);
+        // A folder with a checkpoint resumes; one without (killed before its first checkpoint) starts over.
+        var trainer = Checkpoints.List(runDir).Count > 0
+            ? Trainer.Resume(runDir, data.Train, data.Val, gemm)
+            : Trainer.Start(runDir, c.Model, TrainConfigOf(c), data.Train, data.Val, gemm, force: true);
+        var result = trainer.Run(r => progress(new RunProgress(r.Step, r.TotalSteps, r.TrainLoss, r.ValLoss, r.TokensPerS)),
+                                 cancel: cancel);
+        cancel.ThrowIfCancellationRequested();
+        if (!result.Completed) throw new OperationCanceledException("training stopped before the end of its schedule");
+        var rows = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl"));
+        var last = rows.LastOrDefault(r => r.TrainLoss is not null);
+        var m = new JsonObject
+        {
+            ["name"] = c.Name,
+            ["grid"] = c.Grid,
+            ["n_layer"] = c.Model.NLayer,
+            ["d_model"] = c.Model.DModel,
+            ["params_non_embedding"] = ModelAccounting.NonEmbeddingParams(c.Model),
+            ["params_trainable"] = ModelAccounting.TrainableParams(c.Model),
+            ["tokens"] = result.Tokens,
+            ["steps"] = result.Step,
+            ["seed"] = c.Seed,
+            ["final_train_loss"] = last?.TrainLoss,
+            ["final_val_loss"] = result.FinalValLoss,
+            ["min_val_loss"] = result.MinValLoss,
+            ["min_val_step"] = result.MinValStep,
+            ["unigram_val_loss"] = result.UnigramValLoss,
+            ["flops_6n"] = ModelAccounting.TrainingFlops6N(c.Model, result.Tokens),
+            ["flops_exact"] = ModelAccounting.TrainingFlopsExact(c.Model, result.Tokens),
+        };
+        return m.ToJsonString();
+    }
+}
