@@ -19,12 +19,12 @@ public static class DemoCommand
     internal const string FullSpec = """
         # The `scalinglab demo` sweep: a known-entropy corpus for the scaling grid, Question-Formation for the plateau.
         name: demo
-        data: { generator: markov, options: { order: 1, vocab: 32, tokens: 3M, seed: 7 } }
+        data: { generator: markov, options: { order: 1, vocab: 32, tokens: 1M, seed: 7 } }
         model: { flavour: gpt2, head_size: 16 }
         train: { batch: 16, seq: 64, lr: 3e-3, eval_windows: 32, ckpt_log_until: 64 }
         axes:
-          models: [1x32, 2x48, 2x64, 3x96]
-          data_sizes: [150k, 500k, 1.5M]
+          models: [1x32, 2x32, 2x48, 3x64]
+          data_sizes: [100k, 300k, 800k]
           seeds: [1]
         threads_per_run: 1
         grids:
@@ -32,7 +32,7 @@ public static class DemoCommand
             data: { generator: qf, options: { train: 20000, dev: 500, test: 500, gen: 500, seed: 3 } }
             model: { head_size: 16 }
             train: { batch: 16, seq: 32, lr: 1e-3 }
-            axes: { models: [6x64, 10x64], data_sizes: [600k], seeds: [1] }
+            axes: { models: [6x64, 10x64], data_sizes: [300k], seeds: [1] }
         """;
 
     /// <summary>The --quick sweep: the same shape, small enough for CI (under two minutes on two cores).</summary>

@@ -81,7 +81,7 @@ public sealed record DataInfo(string Dir, long TrainTokens, int VocabSize);
 /// axes: { models: [2x64, 4x128], data_sizes: [200k, 0.5], seeds: [1] }
 /// grids: [ { name: qf, data: { generator: qf }, axes: { models: [6x64] } } ]   # optional
 /// </code>
-/// Every grid inherits the top-level fields and overrides what it names. Expanding gives one
+/// Every grid inherits the top-level fields and overrides what it names (data as a whole). Expanding gives one
 /// <see cref="RunConfig"/> per point, each with a stable config hash.
 /// </summary>
 public sealed class SweepSpec
@@ -113,6 +113,8 @@ public sealed class SweepSpec
             {
                 if (extra[i] is not JsonObject g) throw top.Error($"grids[{i}]", "must be a mapping of fields");
                 var merged = Canonical.Merge(baseObj, g);
+                // A grid's data source replaces the base one whole: a generator's options never mix with another's.
+                if (g["data"] is JsonObject gd) merged["data"] = gd.DeepClone();
                 string gname = (g["name"] is JsonValue gv && gv.TryGetValue(out string? gs) ? gs : null) ?? throw top.Error($"grids[{i}].name", "is missing");
                 grids.Add(ParseGrid(merged, gname, $"grids[{i}]", baseDir));
             }

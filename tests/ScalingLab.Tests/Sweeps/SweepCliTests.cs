@@ -14,14 +14,14 @@ public sealed class SweepCliTests : IDisposable
 
     public void Dispose() => _dir.Delete(recursive: true);
 
-    /// <summary>A small data folder of random characters (train 20k tokens, val 4k).</summary>
-    internal static string MakeData(string dir, int vocab = 16)
+    /// <summary>A small data folder of random characters (train 20k tokens by default, val 4k).</summary>
+    internal static string MakeData(string dir, int vocab = 16, int trainTokens = 20_000)
     {
         var tok = new CharTokenizer("abcdefghijklmnopqrstuvwxyz".Take(vocab - 1));
         var rng = new ScalingLab.Tensors.Rng(5);
         DataFolderWriter.Write(dir, tok, w =>
         {
-            foreach (var (split, n) in new[] { ("train", 20_000), ("val", 4_000) })
+            foreach (var (split, n) in new[] { ("train", trainTokens), ("val", 4_000) })
             {
                 var ids = new int[n];
                 for (int i = 0; i < n; i++) ids[i] = rng.NextInt(tok.VocabSize);

@@ -84,6 +84,7 @@ public class SweepSpecTests
         Assert.Equal(["main", "qf"], spec.Grids.Select(g => g.Name));
         var qf = spec.Grids[1];
         Assert.Equal("qf", qf.Data.Generator);
+        Assert.Null(qf.Data.Options); // the base grid's markov options do not leak into the qf source
         Assert.Equal(1e-3, qf.Train.Lr);
         Assert.Equal(4, qf.Train.Batch); // inherited
         Assert.Equal(16, qf.HeadSize);   // inherited

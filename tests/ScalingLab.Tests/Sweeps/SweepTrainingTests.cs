@@ -20,7 +20,7 @@ public sealed class SweepTrainingTests : IDisposable
     private string Spec(string name, string axes, string train)
     {
         string data = Path.Combine(_dir.FullName, "data");
-        if (!Directory.Exists(data)) SweepCliTests.MakeData(data);
+        if (!Directory.Exists(data)) SweepCliTests.MakeData(data, trainTokens: 100_000);
         string path = Path.Combine(_dir.FullName, name + ".yaml");
         File.WriteAllText(path, $$"""
             name: {{name}}
