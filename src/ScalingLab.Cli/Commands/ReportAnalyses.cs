@@ -41,9 +41,15 @@ internal static class ReportAnalyses
         if (!ReportCommand.HasVerb("fit"))
             return s.Text("The `fit` verb (Laws area) is not in this build, so no law was fitted.");
         string lawsDir = Path.Combine(dir, "laws");
+        Directory.CreateDirectory(lawsDir);
+        // Budgets for the compute-optimal frontier: log-spaced from the smallest run's compute to 100× the largest.
+        double cLo = pts.Min(r => 6.0 * r.N * r.Config.DataTokens), cHi = 100 * pts.Max(r => 6.0 * r.N * r.Config.DataTokens);
+        var budgets = Enumerable.Range(0, 13).Select(i => cLo * Math.Pow(cHi / cLo, i / 12.0)).ToList();
         var (code, output, err) = ReportCommand.RunVerb(commands, log, "fit", "--csv", csv, "--n-column", "N", "--d-column", "D",
-            "--loss-column", "loss", "--form", "chinchilla", "--bootstrap", bootstrap.ToString(CultureInfo.InvariantCulture),
-            "--allow-unconverged", "--out", lawsDir, "--json");
+            "--loss-column", "loss", "--name-column", "name", "--form", "chinchilla",
+            "--bootstrap", bootstrap.ToString(CultureInfo.InvariantCulture),
+            "--budgets", string.Join(',', budgets.Select(c => c.ToString("0.###e0", CultureInfo.InvariantCulture))),
+            "--allow-unconverged", "--plot", Path.Combine(lawsDir, "fit.svg"), "--json");
         if (code != 0) return s.Text($"The fit failed: {err.Trim()}");
         JsonObject fit;
         try
@@ -59,21 +65,41 @@ internal static class ReportAnalyses
         foreach (string p in new[] { "E", "A", "B", "alpha", "beta" })
         {
             if (fit[p] is null) continue;
-            string ci = fit["intervals"]?[p] is JsonNode iv ? $"[{Num(iv[0])}, {Num(iv[1])}]"
-                      : fit[p + "_ci"] is JsonNode c2 ? $"[{Num(c2[0])}, {Num(c2[1])}]" : "-";
+            string ci = fit["intervals"]?[p] is JsonObject iv ? $"[{Num(iv["lo"])}, {Num(iv["hi"])}]" : "-";
             rows.Add([p, Num(fit[p]), ci]);
         }
+        s.Text("L(N, D) = E + A/N^α + B/D^β fitted by Chinchilla's Approach 3 (Huber loss on log residuals, L-BFGS from a grid " +
+               $"of starts); intervals are bootstrap percentiles over runs ({bootstrap} resamples).");
         s.Table(["parameter", "value", "95% interval"], rows);
-        if (fit["objective"] is not null) s.Text($"Huber objective at the optimum: {Num(fit["objective"])}.");
+        s.Text($"Converged: {fit["converged"]?.ToJsonString() ?? "?"}; Huber objective {Num(fit["objective"])}; " +
+               $"R² of log loss {Num(fit["r2_log_loss"])}.");
         double? entropy = EntropyRate(grid.First().Config.DataDir);
         if (entropy is double h && fit["E"] is not null)
         {
-            string line = $"Fitted irreducible loss E = {Num(fit["E"])} nats/token vs the corpus's known entropy rate {Inv(h)} nats/token.";
+            string eci = fit["intervals"]?["E"] is JsonObject ei ? $" (95% interval [{Num(ei["lo"])}, {Num(ei["hi"])}])" : "";
+            string line = $"Fitted irreducible loss E = {Num(fit["E"])}{eci} nats/token vs the corpus's known entropy rate {Inv(h)} nats/token.";
             s.Text(line);
             findings.Lines.Add(line);
         }
-        ReportCommand.AddSvgs(s, lawsDir, "laws", "Law fit");
-        s.Code(output.Length > 4000 ? output[..4000] + "…" : output.Trim());
+        if (fit["allocation"] is JsonArray alloc && alloc.Count > 0)
+        {
+            var c = alloc.Select(a => D(a?["compute"])).ToArray();
+            var nOpt = alloc.Select(a => D(a?["n_opt"])).ToArray();
+            var dOpt = alloc.Select(a => D(a?["d_opt"])).ToArray();
+            if (c.Concat(nOpt).Concat(dOpt).All(v => double.IsFinite(v) && v > 0))
+            {
+                var chart = new Chart("Compute-optimal frontier of the fitted law", "compute C = 6ND (FLOPs)", "N_opt, D_opt",
+                                      AxisScale.Log, AxisScale.Log)
+                    .Line("N_opt(C) (parameters)", c, nOpt, Palette.Category(0))
+                    .Line("D_opt(C) (tokens)", c, dOpt, Palette.Category(1))
+                    .Scatter("runs (C, N)", pts.Select(r => 6.0 * r.N * r.Config.DataTokens).ToArray(), pts.Select(r => (double)r.N).ToArray(), Palette.Category(2))
+                    .Scatter("runs (C, D)", pts.Select(r => 6.0 * r.N * r.Config.DataTokens).ToArray(), pts.Select(r => (double)r.Config.DataTokens).ToArray(), Palette.Category(3));
+                s.Figure("laws-frontier.svg", chart.ToSvg(), "Compute-optimal allocation N_opt(C) and D_opt(C) of the fitted law, with the sweep's runs.");
+            }
+            s.Table(["C (FLOPs)", "N_opt", "D_opt", "tokens per parameter"],
+                    alloc.Where((_, i) => i % 3 == 0).Select(a => new[] { Num(a?["compute"]), Num(a?["n_opt"]), Num(a?["d_opt"]), Num(a?["tokens_per_param"]) }).ToList());
+        }
+        ReportCommand.AddSvgs(s, lawsDir, "laws", "Runs against the fitted law");
         return s;
     }
 
@@ -89,21 +115,26 @@ internal static class ReportAnalyses
         var ckpts = Checkpoints.List(run.Record.RunDir);
         if (ckpts.Count == 0) return s.Text($"Run {run.Config.Name} has no checkpoint.");
         string memDir = Path.Combine(dir, "memory");
-        var (code, output, err) = ReportCommand.RunVerb(commands, log, "memory", "radius", "--checkpoint", ckpts[^1].Path,
-            "--shard", run.Config.DataDir, "--chunks", "256", "--out", memDir, "--json");
-        if (code != 0) s.Text($"The radius analysis failed: {err.Trim()}");
+        if (ReportCommand.HasOption("memory radius", "--checkpoint"))
+        {
+            var (code, output, err) = ReportCommand.RunVerb(commands, log, "memory", "radius", "--checkpoint", ckpts[^1].Path,
+                "--shard", run.Config.DataDir, "--chunks", "256", "--out", memDir, "--json");
+            if (code != 0) s.Text($"The radius analysis failed: {err.Trim()}");
+            else
+            {
+                var j = JsonNode.Parse(output)!;
+                s.Text($"Nearest-neighbour distances between the final hidden states of {run.Config.Name} (the largest model), " +
+                       $"n = {run.Config.Model.DModel}: mean {Num(j["mean"])}, median {Num(j["median"])} over {Num(j["count"])} vectors; " +
+                       $"the paper's predicted radius scale for this n is {Num(j["predicted_radius"])}.");
+                ReportCommand.AddSvgs(s, memDir, "memory", "Memory");
+            }
+        }
         else
         {
-            var j = JsonNode.Parse(output)!;
-            s.Text($"Nearest-neighbour distances between the final hidden states of {run.Config.Name} (the largest model), " +
-                   $"n = {run.Config.Model.DModel}: mean {Num(j["mean"])}, median {Num(j["median"])} over {Num(j["count"])} vectors; " +
-                   $"the paper's predicted radius scale for this n is {Num(j["predicted_radius"])}.");
-            ReportCommand.AddSvgs(s, memDir, "memory", "Memory");
+            s.Text("The nearest-neighbour radius needs `memory radius --checkpoint`, which is not in this build; it was skipped.");
         }
-        var (bc, bout, berr) = ReportCommand.RunVerb(commands, log, "memory", "bound",
-            "--n", run.Config.Model.DModel.ToString(CultureInfo.InvariantCulture),
-            "--params", run.N.ToString(CultureInfo.InvariantCulture), "--tokens", run.Config.DataTokens.ToString(CultureInfo.InvariantCulture));
-        if (bc == 0) s.Code(bout.Trim()).Text($"Measured plateau (minimum validation loss) of {run.Config.Name}: {SweepReport.L(run.MinValLoss)} nats/token.");
+        var (bc, bout, berr) = ReportCommand.RunVerb(commands, log, "memory", "bound", "--run", run.Record.RunDir);
+        if (bc == 0) s.Text($"Proposition 4's lower bound for {run.Config.Name} beside its measured plateau:").Code(bout.Trim());
         else s.Text($"The loss bound failed: {berr.Trim()}");
         foreach (var qf in done.Where(r => r.Config.Grid.Contains("qf", StringComparison.OrdinalIgnoreCase)).OrderBy(r => r.Config.Model.NLayer))
         {
@@ -123,7 +154,7 @@ internal static class ReportAnalyses
         var runs = done.Where(r => Checkpoints.List(r.Record.RunDir).Count >= 3)
                        .GroupBy(r => r.N).Select(g => g.OrderByDescending(r => r.Config.DataTokens).First()).OrderBy(r => r.N).ToList();
         if (runs.Count == 0) return s.Text("No finished run has the three or more checkpoints the analysis needs.");
-        if (!ReportCommand.HasVerb("dynamics") || !CliApp.BuildRoot().Subcommands.First(c => c.Name == "dynamics").Options.Any(o => o.Name == "--run"))
+        if (!ReportCommand.HasOption("dynamics", "--run"))
             return s.Text("The `dynamics --run` analysis (Dynamics area) is not in this build, so no dynamics analysis was made.");
         string dynDir = Path.Combine(dir, "dynamics");
         var args = new List<string> { "dynamics" };
@@ -148,6 +179,9 @@ internal static class ReportAnalyses
             return null;
         }
     }
+
+    private static double D(JsonNode? n) =>
+        n is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number ? double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture) : double.NaN;
 
     private static string Num(JsonNode? n) =>
         n is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number

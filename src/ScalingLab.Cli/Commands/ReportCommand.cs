@@ -103,6 +103,19 @@ public static class ReportCommand
         return true;
     }
 
+    /// <summary>True when the verb at <paramref name="path"/> has option <paramref name="option"/>.</summary>
+    internal static bool HasOption(string path, string option)
+    {
+        Command c = CliApp.BuildRoot();
+        foreach (string name in path.Split(' '))
+        {
+            var next = c.Subcommands.FirstOrDefault(s => s.Name == name);
+            if (next is null) return false;
+            c = next;
+        }
+        return c.Options.Any(o => o.Name == option);
+    }
+
     /// <summary>Adds every SVG in <paramref name="dir"/> as a figure of <paramref name="s"/>.</summary>
     internal static void AddSvgs(ReportSection s, string dir, string prefix, string captionPrefix)
     {
