@@ -105,7 +105,7 @@ public sealed class MarkovChain
             (pi, next) = (next, pi);
             if (diff < 1e-13) return pi;
         }
-        throw new InvalidOperationException("the stationary distribution did not converge (is the chain periodic?)");
+        throw new UserError("the chain's stationary distribution did not converge: with a tiny Dirichlet α many transitions are 0 and the chain can be periodic; raise --concentration");
     }
 
     /// <summary>Entropy rate in nats per symbol: Σ_s π(s) H(P(·|s)).</summary>
