@@ -7,7 +7,8 @@ namespace ScalingLab.Tensors;
 /// <summary>
 /// Chooses a GEMM: "managed" (<see cref="ManagedGemm"/>), "openblas" (<see cref="OpenBlasGemm"/>), "reference"
 /// (<see cref="ReferenceGemm"/>, the slow float64 oracle), or "auto": whichever of managed and OpenBLAS a
-/// quick self-check measured faster at this thread count (cached per process). The environment variable
+/// quick self-check measured faster at this thread count (managed unless OpenBLAS is faster by more than 15%;
+/// cached per process, so name a backend where bits must match across machines). The environment variable
 /// SCALINGLAB_GEMM overrides "auto". Instances are shared per (backend, threads): they are safe to call
 /// from several threads, and their worker threads live as long as the process.
 /// </summary>
@@ -82,6 +83,8 @@ public static class Gemm
         }
         double managed = Best(Create("managed", threads));
         double openblas = Best(Create("openblas", threads));
-        return openblas < managed ? "openblas" : "managed";
+        // Managed unless OpenBLAS is clearly faster: its bits do not depend on the thread count, and a
+        // near tie should not flip between runs on timing noise.
+        return openblas * 1.15 < managed ? "openblas" : "managed";
     }
 }
