@@ -38,8 +38,13 @@ public static class TrainBench
     ];
 
     /// <summary>One measured row.</summary>
+    /// <summary>
+    /// One measured row. The Cpu* figures divide by CPU seconds per thread instead of wall seconds (best step, and the
+    /// ceiling measured the same way): on a shared machine they estimate what a quiet one would show.
+    /// </summary>
     public sealed record Row(Shape Shape, double MsPerStep, double TokensPerS, double FlopsPerToken, double Mfu,
-                             double GemmCeilingGflops, double PeakRssMb, double EstimateMb, long Params);
+                             double GemmCeilingGflops, double PeakRssMb, double EstimateMb, long Params,
+                             double? CpuMsPerStep, double? CpuMfu, double? CpuCeilingGflops);
 
     /// <summary>Times <paramref name="steps"/> steps per shape after one warm-up step; the median step time is kept.</summary>
     public static IReadOnlyList<Row> Run(IEnumerable<Shape> shapes, string backend, int threads, int steps, TextWriter progress)
@@ -47,7 +52,8 @@ public static class TrainBench
         var gemm = Gemm.Create(backend, threads);
         progress.WriteLine($"bench train: measuring the GEMM ceiling ({gemm.Name}, {threads} threads)...");
         double ceiling = GemmBench.Ceiling(gemm, threads);
-        progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: ceiling {0:F0} GFLOP/s", ceiling));
+        double? cpuCeiling = CpuCeiling(gemm, threads);
+        progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: ceiling {0:F0} GFLOP/s (by CPU time: {1:F0})", ceiling, cpuCeiling));
         var rows = new List<Row>();
         foreach (var s in shapes)
         {
@@ -59,9 +65,11 @@ public static class TrainBench
             var targets = new int[s.Batch * s.Seq];
             var rng = new Rng(2);
             var times = new List<double>();
+            double bestCpu = double.MaxValue;
             for (int i = 0; i <= steps; i++)
             {
                 for (int j = 0; j < inputs.Length; j++) { inputs[j] = rng.NextInt(s.Vocab); targets[j] = rng.NextInt(s.Vocab); }
+                double c0 = CpuClock.Seconds(thread: false);
                 long t0 = Stopwatch.GetTimestamp();
                 model.ZeroGradients();
                 model.Forward(inputs, targets, s.Batch);
@@ -69,7 +77,8 @@ public static class TrainBench
                 double norm = Trainer.GlobalNorm(model.Gradients);
                 opt.Update(model.Parameters, model.Gradients, 1e-4f, (float)Trainer.ClipScale(norm, 1.0));
                 double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                if (i > 0) times.Add(ms); // step 0 warms up the JIT and the caches
+                double stepCpuMs = (CpuClock.Seconds(thread: false) - c0) * 1000 / threads;
+                if (i > 0) { times.Add(ms); bestCpu = Math.Min(bestCpu, stepCpuMs); } // step 0 warms up the JIT and the caches
                 progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0}: step {1} {2:F0} ms{3}", s, i, ms, i == 0 ? " (warm-up)" : ""));
             }
             times.Sort();
@@ -78,10 +87,23 @@ public static class TrainBench
             double flopsPerToken = ModelAccounting.TrainingFlopsExact(cfg, 1);
             double mfu = flopsPerToken * tps / (ceiling * 1e9);
             double rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+            double? cpuMs = CpuClock.Available && bestCpu > 0 ? bestCpu : null;
+            double? cpuMfu = cpuMs is { } cm && cpuCeiling is { } cc ? flopsPerToken * (s.Batch * s.Seq / (cm / 1000)) / (cc * 1e9) : null;
             rows.Add(new Row(s, msPerStep, tps, flopsPerToken, mfu, ceiling, rss, EstimateBytes(cfg, s.Batch, s.Seq) / 1048576.0,
-                             model.Parameters.LongLength));
+                             model.Parameters.LongLength, cpuMs, cpuMfu, cpuCeiling));
         }
         return rows;
+    }
+
+    /// <summary>The ceiling's shape (1024·threads × 768 × 3072, NN) timed by CPU seconds per thread; null without CPU clocks.</summary>
+    private static double? CpuCeiling(IGemm gemm, int threads)
+    {
+        int m = 1024 * threads, k = 768, n = 3072;
+        var rng = new Rng(3);
+        var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n];
+        rng.FillUniform(a, -1, 1);
+        rng.FillUniform(b, -1, 1);
+        return GemmBench.Measure(gemm, m, k, n, "NN", a, b, c, 5, threads).Cpu;
     }
 
     /// <summary>
@@ -104,18 +126,23 @@ public static class TrainBench
     public static void WriteTable(IReadOnlyList<Row> rows, TextWriter o)
     {
         var ci = CultureInfo.InvariantCulture;
-        o.WriteLine(string.Format(ci, "{0,-22} {1,10} {2,10} {3,8} {4,7} {5,10} {6,10} {7,16}",
-            "shape", "ms/step", "tokens/s", "GFLOP/s", "MFU", "RSS MB", "est. MB", "vs reference"));
+        o.WriteLine(string.Format(ci, "{0,-22} {1,10} {2,10} {3,8} {4,7} {5,10} {6,10} {7,18} │ {8,9} {9,9} {10,7}",
+            "shape", "ms/step", "tokens/s", "GFLOP/s", "MFU", "RSS MB", "est. MB", "vs reference", "cpu ms", "tokens/s", "MFU"));
         foreach (var r in rows)
         {
             string reference = r.Shape.ReferenceTokensPerS is { } rt
                 ? string.Format(ci, "{0:F1}x {1} ({2:F0})", r.TokensPerS / rt, r.Shape.Reference, rt) : "";
-            o.WriteLine(string.Format(ci, "{0,-22} {1,10:F1} {2,10:F0} {3,8:F0} {4,6:F1}% {5,10:F0} {6,10:F0} {7,16}",
-                r.Shape, r.MsPerStep, r.TokensPerS, r.FlopsPerToken * r.TokensPerS / 1e9, 100 * r.Mfu, r.PeakRssMb, r.EstimateMb, reference));
+            double? cpuTps = r.CpuMsPerStep is { } cm ? r.Shape.Batch * r.Shape.Seq / (cm / 1000) : null;
+            o.WriteLine(string.Format(ci, "{0,-22} {1,10:F1} {2,10:F0} {3,8:F0} {4,6:F1}% {5,10:F0} {6,10:F0} {7,18} │ {8,9:F1} {9,9:F0} {10,6:F1}%",
+                r.Shape, r.MsPerStep, r.TokensPerS, r.FlopsPerToken * r.TokensPerS / 1e9, 100 * r.Mfu, r.PeakRssMb, r.EstimateMb, reference,
+                r.CpuMsPerStep, cpuTps, 100 * r.CpuMfu));
         }
         if (rows.Count > 0)
-            o.WriteLine(string.Format(ci, "GEMM ceiling {0:F0} GFLOP/s (GemmBench.Ceiling, same process); MFU = training FLOPs/token × tokens/s ÷ ceiling",
-                rows[0].GemmCeilingGflops));
+        {
+            o.WriteLine(string.Format(ci, "GEMM ceiling {0:F0} GFLOP/s (GemmBench.Ceiling, same process; {1:F0} by CPU time); MFU = training FLOPs/token × tokens/s ÷ ceiling",
+                rows[0].GemmCeilingGflops, rows[0].CpuCeilingGflops));
+            o.WriteLine("ms/step: median wall clock; cpu: best step by CPU seconds per thread (time preempted by other work not counted).");
+        }
     }
 
     /// <summary>One JSON object: a row per shape with tokens_per_s, ms_per_step, mfu, gemm_ceiling_gflops, peak_rss_mb.</summary>
@@ -129,6 +156,7 @@ public static class TrainBench
             ["params"] = r.Params, ["ms_per_step"] = r.MsPerStep, ["tokens_per_s"] = r.TokensPerS,
             ["training_flops_per_token"] = r.FlopsPerToken, ["mfu"] = r.Mfu, ["gemm_ceiling_gflops"] = r.GemmCeilingGflops,
             ["peak_rss_mb"] = r.PeakRssMb, ["estimate_mb"] = r.EstimateMb,
+            ["cpu_ms_per_step"] = r.CpuMsPerStep, ["mfu_cpu"] = r.CpuMfu, ["gemm_ceiling_gflops_cpu"] = r.CpuCeilingGflops,
             ["reference"] = r.Shape.Reference, ["reference_tokens_per_s"] = r.Shape.ReferenceTokensPerS,
         }),
     });
