@@ -21,7 +21,7 @@ public static class DemoCommand
         name: demo
         data: { generator: markov, options: { order: 1, vocab: 32, tokens: 1M, seed: 7 } }
         model: { flavour: gpt2, head_size: 16 }
-        train: { batch: 16, seq: 64, lr: 3e-3, eval_windows: 32, ckpt_log_until: 64 }
+        train: { batch: 16, seq: 64, lr: 3e-3, eval_windows: 128, ckpt_log_until: 64 }
         axes:
           models: [1x32, 2x32, 2x48, 3x64]
           data_sizes: [100k, 300k, 800k]

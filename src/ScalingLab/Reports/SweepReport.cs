@@ -90,7 +90,7 @@ public static class SweepReport
             if (grid.Select(r => r.N).Distinct().Count() >= 2)
             {
                 var vsN = new Chart($"Final validation loss against model size — grid '{grid.Key}'", "N (non-embedding parameters)",
-                                    "final validation loss", AxisScale.Log, AxisScale.Log);
+                                    "final validation loss", AxisScale.Log, AxisScale.Linear);
                 for (int i = 0; i < sizes.Count; i++)
                 {
                     var pts = grid.Where(r => r.Config.DataTokens == sizes[i] && double.IsFinite(r.FinalValLoss))
