@@ -7,8 +7,9 @@ namespace ScalingLab.Tensors.Kernels;
 /// GELU (Hendrycks &amp; Gimpel 2016), x·Φ(x), in the two forms the model families use:
 /// <see cref="Tanh"/>: GPT-2's approximation 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), written as x·σ(2u);
 /// <see cref="Exact"/>: GPT-NeoX's 0.5·x·(1 + erf(x/√2)).
-/// Each span is processed eight values at a time; the tail goes through the same vector code via a padded
-/// stack buffer, so a value's bits do not depend on its position (thread partitions cannot change results).
+/// Spans are processed eight values at a time (the exact form in tiles through <see cref="Erf.Span"/>); tails go
+/// through the same vector code via padded stack buffers, so a value's bits do not depend on its position
+/// (thread partitions cannot change results).
 /// </summary>
 public static class Gelu
 {
@@ -29,15 +30,16 @@ public static class Gelu
     /// <summary>y = gelu(x) elementwise (<paramref name="y"/> may be <paramref name="x"/>).</summary>
     public static void Forward(Kind kind, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (kind == Kind.Exact) { ExactForward(x, y); return; }
         int n = x.Length, i = 0;
         for (; i + 8 <= n; i += 8)
-            Fwd(kind, Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+            Fwd(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
         if (i < n)
         {
             Span<float> buf = stackalloc float[8];
             buf.Clear();
             x.Slice(i).CopyTo(buf);
-            Fwd(kind, Vector256.Create((ReadOnlySpan<float>)buf)).CopyTo(buf);
+            Fwd(Vector256.Create((ReadOnlySpan<float>)buf)).CopyTo(buf);
             buf.Slice(0, n - i).CopyTo(y.Slice(i));
         }
     }
@@ -45,9 +47,10 @@ public static class Gelu
     /// <summary>dx = dy·gelu′(x), overwriting <paramref name="dx"/> (which may be <paramref name="dy"/>).</summary>
     public static void Backward(Kind kind, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
     {
+        if (kind == Kind.Exact) { ExactBackward(dy, x, dx); return; }
         int n = x.Length, i = 0;
         for (; i + 8 <= n; i += 8)
-            (Vector256.Create(dy.Slice(i, 8)) * Deriv(kind, Vector256.Create(x.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
+            (Vector256.Create(dy.Slice(i, 8)) * Deriv(Vector256.Create(x.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
         if (i < n)
         {
             Span<float> bx = stackalloc float[8];
@@ -56,42 +59,81 @@ public static class Gelu
             bd.Clear();
             x.Slice(i).CopyTo(bx);
             dy.Slice(i).CopyTo(bd);
-            (Vector256.Create((ReadOnlySpan<float>)bd) * Deriv(kind, Vector256.Create((ReadOnlySpan<float>)bx))).CopyTo(bd);
+            (Vector256.Create((ReadOnlySpan<float>)bd) * Deriv(Vector256.Create((ReadOnlySpan<float>)bx))).CopyTo(bd);
             bd.Slice(0, n - i).CopyTo(dx.Slice(i));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fwd(Kind kind, Vector256<float> x)
+    private static Vector256<float> Fwd(Vector256<float> x)
     {
-        if (kind == Kind.Tanh)
-        {
-            // 0.5(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)); saturates cleanly at both ends.
-            var u = Vector256.Create(C) * (x + Vector256.Create(A) * x * x * x);
-            return x / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * u));
-        }
-        return Vector256.Create(0.5f) * x * (Vector256<float>.One + Erf.Vector(x * Vector256.Create(InvSqrt2)));
+        // 0.5(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)); saturates cleanly at both ends.
+        var u = Vector256.Create(C) * (x + Vector256.Create(A) * x * x * x);
+        return x / (Vector256<float>.One + Vector256.Exp(Vector256.Create(-2f) * u));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Deriv(Kind kind, Vector256<float> x)
+    private static Vector256<float> Deriv(Vector256<float> x)
     {
+        // d/dx [x·σ(2u)] = σ + x·2σ(1 − σ)·u′, u′ = c(1 + 3a x²).
         var one = Vector256<float>.One;
-        if (kind == Kind.Tanh)
+        var x2 = x * x;
+        var u = Vector256.Create(C) * (x + Vector256.Create(A) * x2 * x);
+        var s = one / (one + Vector256.Exp(Vector256.Create(-2f) * u));
+        var du = Vector256.Create(C) * (one + Vector256.Create(3f * A) * x2);
+        return s + Vector256.Create(2f) * x * s * (one - s) * du;
+    }
+
+    // The exact form goes through Erf.Span, tile by tile: its per-value chain is too long to run one vector at a time.
+    private static void ExactForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        const int tile = Erf.Tile;
+        Span<float> xb = stackalloc float[tile], e = stackalloc float[tile];
+        var half = Vector256.Create(0.5f);
+        for (int i0 = 0; i0 < x.Length; i0 += tile)
         {
-            // d/dx [x·σ(2u)] = σ + x·2σ(1 − σ)·u′, u′ = c(1 + 3a x²).
-            var x2 = x * x;
-            var u = Vector256.Create(C) * (x + Vector256.Create(A) * x2 * x);
-            var s = one / (one + Vector256.Exp(Vector256.Create(-2f) * u));
-            var du = Vector256.Create(C) * (one + Vector256.Create(3f * A) * x2);
-            return s + Vector256.Create(2f) * x * s * (one - s) * du;
+            int n = Math.Min(tile, x.Length - i0);
+            if (n < tile) xb.Clear();
+            x.Slice(i0, n).CopyTo(xb);
+            Erf.Span(xb, InvSqrt2, e);
+            for (int i = 0; i < tile; i += 8)
+            {
+                var xv = Vector256.Create((ReadOnlySpan<float>)xb.Slice(i, 8));
+                (half * xv * (Vector256<float>.One + Vector256.Create((ReadOnlySpan<float>)e.Slice(i, 8)))).CopyTo(e.Slice(i, 8));
+            }
+            e.Slice(0, n).CopyTo(y.Slice(i0, n));
         }
-        // d/dx [x·Φ(x)] = Φ(x) + x·φ(x).
-        var phi = Vector256.Create(InvSqrt2Pi) * Vector256.Exp(Vector256.Create(-0.5f) * x * x);
-        var cdf = Vector256.Create(0.5f) * (one + Erf.Vector(x * Vector256.Create(InvSqrt2)));
-        return cdf + x * phi;
+    }
+
+    private static void ExactBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        const int tile = Erf.Tile;
+        Span<float> xb = stackalloc float[tile], db = stackalloc float[tile], e = stackalloc float[tile];
+        var half = Vector256.Create(0.5f);
+        for (int i0 = 0; i0 < x.Length; i0 += tile)
+        {
+            int n = Math.Min(tile, x.Length - i0);
+            if (n < tile) { xb.Clear(); db.Clear(); }
+            x.Slice(i0, n).CopyTo(xb);
+            dy.Slice(i0, n).CopyTo(db);
+            Erf.Span(xb, InvSqrt2, e);
+            for (int i = 0; i < tile; i += 8)
+            {
+                // d/dx [x·Φ(x)] = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π).
+                var xv = Vector256.Create((ReadOnlySpan<float>)xb.Slice(i, 8));
+                var phi = Vector256.Create(InvSqrt2Pi) * Vector256.Exp(-half * xv * xv);
+                var cdf = half * (Vector256<float>.One + Vector256.Create((ReadOnlySpan<float>)e.Slice(i, 8)));
+                (Vector256.Create((ReadOnlySpan<float>)db.Slice(i, 8)) * (cdf + xv * phi)).CopyTo(e.Slice(i, 8));
+            }
+            e.Slice(0, n).CopyTo(dx.Slice(i0, n));
+        }
     }
 
     /// <summary>gelu(x) for one value (same bits as the span form).</summary>
-    public static float Scalar(Kind kind, float x) => Fwd(kind, Vector256.Create(x)).GetElement(0);
+    public static float Scalar(Kind kind, float x)
+    {
+        Span<float> y = stackalloc float[1];
+        Forward(kind, [x], y);
+        return y[0];
+    }
 }

@@ -65,4 +65,14 @@ public class ErfTests
         Assert.Equal(-1f, Erf.Scalar(-10f));
         Assert.Equal(1e-20 * 2 / Math.Sqrt(Math.PI), Erf.Scalar(1e-20f), 1e-26);
     }
+
+    [Fact]
+    public void SpanFormGivesTheSameBitsAsTheScalarForm()
+    {
+        var x = new float[1000 + 37]; // tiles of 64 and a ragged tail
+        for (int i = 0; i < x.Length; i++) x[i] = -5f + 10f * i / x.Length;
+        var y = new float[x.Length];
+        Erf.Span(x, 0.5f, y);
+        for (int i = 0; i < x.Length; i++) Assert.Equal(Erf.Scalar(x[i] * 0.5f), y[i]);
+    }
 }
