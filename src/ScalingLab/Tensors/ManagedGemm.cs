@@ -83,6 +83,7 @@ public sealed unsafe class ManagedGemm : IGemm
     public bool UsesVector512 { get; }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Sgemm(bool transA, bool transB, int m, int n, int k,
                       float alpha, ReadOnlySpan<float> a, int lda,
                       ReadOnlySpan<float> b, int ldb,
@@ -152,6 +153,7 @@ public sealed unsafe class ManagedGemm : IGemm
     /// all are done before the next slice overwrites the shared B. Which thread computes a tile never
     /// changes how it is computed, so the bits do not depend on scheduling.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compute(in Problem pr, Workspace ws, float* bpack, WorkQueue bQueue, WorkQueue aQueue, int size)
     {
         int nr = _nr;
@@ -194,6 +196,7 @@ public sealed unsafe class ManagedGemm : IGemm
     /// 64-wide column panels, so nothing is shared and no barrier is needed. The k slices and the kernel's
     /// arithmetic are those of <see cref="Compute"/>: both paths give the same bits.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ComputeDirect(in Problem pr, Workspace ws, WorkQueue panelQueue)
     {
         const int nr = 64;
@@ -204,23 +207,24 @@ public sealed unsafe class ManagedGemm : IGemm
         // A claimed panel is done whole (all k slices, in order) by one thread: slices accumulate into C.
         for (int q; (q = panelQueue.Claim(panels)) >= 0;)
         {
+            int jr = q * nr, cols = Math.Min(nr, pr.N - jr);
+            int width = cols <= 32 ? 32 : nr; // a narrow panel runs the 6×32 kernel
             for (int p0 = 0; p0 < pr.K; p0 += kcStep)
             {
                 int kc = Math.Min(kcStep, pr.K - p0);
                 int mode = p0 > 0 ? Accumulate : pr.Beta == 0f ? Overwrite : pr.Beta == 1f ? Accumulate : General;
-                int jr = q * nr, cols = Math.Min(nr, pr.N - jr);
                 float* bp;
                 nint ldbp;
-                if (!pr.TransB && cols == nr)
+                if (!pr.TransB && cols == width)
                 {
                     bp = pr.B + p0 * pr.Ldb + jr;
                     ldbp = pr.Ldb;
                 }
                 else
                 {
-                    PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jr, cols, nr, 0, 1, bbuf);
+                    PackB(pr.TransB, pr.B, pr.Ldb, p0, kc, jr, cols, width, 0, 1, bbuf);
                     bp = bbuf;
-                    ldbp = nr;
+                    ldbp = width;
                 }
                 for (int ir = 0; ir < pr.M; ir += MR)
                 {
@@ -230,22 +234,21 @@ public sealed unsafe class ManagedGemm : IGemm
                     nint rs = pr.TransA ? 1 : pr.Lda;
                     float* a1 = rows > 1 ? a0 + rs : a0, a2 = rows > 2 ? a0 + 2 * rs : a0, a3 = rows > 3 ? a0 + 3 * rs : a0,
                            a4 = rows > 4 ? a0 + 4 * rs : a0, a5 = rows > 5 ? a0 + 5 * rs : a0;
-                    float* ct = pr.C + ir * pr.Ldc + jr;
-                    if (rows == MR && cols == nr)
-                    {
-                        Kernel6x64Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ct, pr.Ldc, pr.Alpha, pr.Beta, mode);
-                    }
-                    else
-                    {
-                        Kernel6x64Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ws.Tile, nr, pr.Alpha, 0f, Overwrite);
-                        StoreTile(ws.Tile, nr, rows, cols, ct, pr.Ldc, pr.Beta, mode);
-                    }
+                    bool whole = rows == MR && cols == width;
+                    float* ct = whole ? pr.C + ir * pr.Ldc + jr : ws.Tile;
+                    nint ldct = whole ? pr.Ldc : width;
+                    float beta = whole ? pr.Beta : 0f;
+                    int tileMode = whole ? mode : Overwrite;
+                    if (width == 32) Kernel6x32Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ct, ldct, pr.Alpha, beta, tileMode);
+                    else Kernel6x64Strided(kc, a0, a1, a2, a3, a4, a5, ks, bp, ldbp, ct, ldct, pr.Alpha, beta, tileMode);
+                    if (!whole) StoreTile(ws.Tile, width, rows, cols, pr.C + ir * pr.Ldc + jr, pr.Ldc, pr.Beta, mode);
                 }
             }
         }
     }
 
     /// <summary>All tiles of one packed MC×KC block of A against one packed KC×NC block of B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MacroKernel(Workspace ws, float* bpack, int mc, int nc, int kc, float* c, nint ldc,
                              float alpha, float beta, int mode)
     {

@@ -130,6 +130,41 @@ internal static unsafe class ManagedGemmKernels
         Store(c + 5 * ldc, c50, c51, c52, c53, alpha, beta, mode);
     }
 
+    /// <summary>
+    /// The half-width twin of <see cref="Kernel6x64Strided"/> (6×32, 12 accumulators) for panels at most 32
+    /// columns wide: a head size of 32, or the last columns of C, without computing 32 columns of zeros.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x32Strided(int kc, float* a0, float* a1, float* a2, float* a3, float* a4, float* a5, nint ks,
+                                         float* b, nint ldb, float* c, nint ldc, float alpha, float beta, int mode)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = Vector512<float>.Zero; c01 = Vector512<float>.Zero;
+        c10 = Vector512<float>.Zero; c11 = Vector512<float>.Zero;
+        c20 = Vector512<float>.Zero; c21 = Vector512<float>.Zero;
+        c30 = Vector512<float>.Zero; c31 = Vector512<float>.Zero;
+        c40 = Vector512<float>.Zero; c41 = Vector512<float>.Zero;
+        c50 = Vector512<float>.Zero; c51 = Vector512<float>.Zero;
+        Vector512<float> b0, b1, av;
+        nint off = 0;
+        for (int p = 0; p < kc; p++, off += ks, b += ldb)
+        {
+            b0 = Vector512.Load(b); b1 = Vector512.Load(b + 16);
+            av = Vector512.Create(a0[off]); c00 = Vector512.FusedMultiplyAdd(av, b0, c00); c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a1[off]); c10 = Vector512.FusedMultiplyAdd(av, b0, c10); c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a2[off]); c20 = Vector512.FusedMultiplyAdd(av, b0, c20); c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a3[off]); c30 = Vector512.FusedMultiplyAdd(av, b0, c30); c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a4[off]); c40 = Vector512.FusedMultiplyAdd(av, b0, c40); c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a5[off]); c50 = Vector512.FusedMultiplyAdd(av, b0, c50); c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+        }
+        Store(c + 0 * ldc, c00, alpha, beta, mode); Store(c + 0 * ldc + 16, c01, alpha, beta, mode);
+        Store(c + 1 * ldc, c10, alpha, beta, mode); Store(c + 1 * ldc + 16, c11, alpha, beta, mode);
+        Store(c + 2 * ldc, c20, alpha, beta, mode); Store(c + 2 * ldc + 16, c21, alpha, beta, mode);
+        Store(c + 3 * ldc, c30, alpha, beta, mode); Store(c + 3 * ldc + 16, c31, alpha, beta, mode);
+        Store(c + 4 * ldc, c40, alpha, beta, mode); Store(c + 4 * ldc + 16, c41, alpha, beta, mode);
+        Store(c + 5 * ldc, c50, alpha, beta, mode); Store(c + 5 * ldc + 16, c51, alpha, beta, mode);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3,
                               float alpha, float beta, int mode)
@@ -231,6 +266,7 @@ internal static unsafe class ManagedGemmKernels
     /// Writes the top-left rows × cols of a full tile computed into <paramref name="tile"/> (as α·acc, row stride
     /// <paramref name="nr"/>) to C: the scalar edge path for tiles that cross the matrix border.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreTile(float* tile, int nr, int rows, int cols, float* c, nint ldc, float beta, int mode)
     {
         for (int i = 0; i < rows; i++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -17,6 +18,7 @@ internal static unsafe class ManagedGemmPacking
     /// Packs op(A)[i0 .. i0+mc, p0 .. p0+kc) into ⌈mc/6⌉ panels, each kc × 6 (k-major), at <paramref name="dst"/>.
     /// op(A)[i, p] is a[i·lda + p], or a[p·lda + i] when <paramref name="trans"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(bool trans, float* a, nint lda, int i0, int mc, int p0, int kc, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)
@@ -68,6 +70,7 @@ internal static unsafe class ManagedGemmPacking
     /// kc × nr (k-major) at dst + q·nr·kc, zero-padded past nc. op(B)[p, j] is b[p·ldb + j], or b[j·ldb + p]
     /// when <paramref name="trans"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(bool trans, float* b, nint ldb, int p0, int kc, int j0, int nc, int nr,
                              int q0, int q1, float* dst)
     {

@@ -47,7 +47,7 @@ public class GemmTests
     [
         (1, 1, 1), (2, 3, 5), (7, 13, 11), (6, 64, 4), (5, 63, 3), (13, 65, 17), (15, 16, 17), (17, 15, 9),
         (31, 97, 37), (12, 129, 64), (64, 64, 64), (191, 7, 255), (193, 9, 257), (37, 71, 513),
-        (3, 3071, 5), (2, 3073, 3), (61, 200, 129), (200, 96, 64),
+        (3, 3071, 5), (2, 3073, 3), (61, 200, 129), (200, 96, 64), (64, 32, 64), (11, 31, 40), (9, 97, 33),
     ];
 
     [Theory]
@@ -163,6 +163,9 @@ public class GemmTests
     [InlineData(true, true, 40, 300, 700)]
     [InlineData(false, true, 100, 130, 90)]
     [InlineData(true, false, 7, 65, 3)]
+    [InlineData(false, false, 64, 32, 200)]
+    [InlineData(false, true, 64, 96, 32)]
+    [InlineData(true, false, 61, 113, 64)]
     public void SmallProblemPathGivesTheSameBitsAsThePackedPath(bool ta, bool tb, int m, int n, int k)
     {
         // Few rows or few multiply-adds read A (and an untransposed B) in place; the sums must not change.
