@@ -218,6 +218,13 @@ public static class MemoryCommand
     {
         var matrix = new Option<string>("--matrix") { Description = "activation vectors: raw little-endian float32 row-major (needs --dim) or float32 .npy" };
         var dim = new Option<int?>("--dim") { Description = "vector dimension n of a raw --matrix file" };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "a checkpoint folder RUN/ckpt-N: take the vectors from the model's activations" };
+        var shard = new Option<string>("--shard") { Description = "with --checkpoint: the data folder whose tokens are sampled" };
+        var split = new Option<string>("--split") { Description = "with --checkpoint: which split of --shard to sample", DefaultValueFactory = _ => "val" };
+        var chunks = new Option<int>("--chunks") { Description = "with --checkpoint: random chunks, one vector each (the paper: 80K)", DefaultValueFactory = _ => 4096 };
+        var seqLen = new Option<int>("--seq-len") { Description = "with --checkpoint: tokens per chunk (the paper: 256; capped at n_ctx)", DefaultValueFactory = _ => 256 };
+        var batch = new Option<int>("--batch") { Description = "with --checkpoint: chunks per forward pass", DefaultValueFactory = _ => 16 };
+        var beforeNorm = new Option<bool>("--before-final-norm") { Description = "with --checkpoint: take the hidden state before the final LayerNorm (default: after, the vector feeding the LM head)" };
         var outDir = new Option<string>("--out") { Description = "folder for radius.json, nn_distances.csv and radius_histogram.svg" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the random subsets", DefaultValueFactory = _ => 1UL };
         var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
@@ -229,9 +236,11 @@ public static class MemoryCommand
             "within random 25/50/75/100% subsets, mean/median/histogram, against the predicted radius r = √(n/2πe)\n" +
             "(neighbours predicted about 2r apart).\n\n" +
             "Examples:\n" +
+            "  scalinglab memory radius --checkpoint runs/r1/ckpt-00001000 --shard data/tinyshakespeare --chunks 4096 --out radius\n" +
             "  scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius\n" +
             "  scalinglab memory radius --matrix acts.npy --json");
-        foreach (var o in new Option[] { matrix, dim, outDir, seed, threads, bins, gemm, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { matrix, dim, checkpoint, shard, split, chunks, seqLen, batch, beforeNorm, outDir, seed, threads, bins, gemm, json })
+            cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -239,10 +248,39 @@ public static class MemoryCommand
             int t = parse.GetValue(threads) is > 0 and var tt ? tt : Environment.ProcessorCount;
             int nb = parse.GetValue(bins);
             if (nb < 1) throw new UserError($"--bins must be ≥ 1 (got {nb})");
-            string path = parse.GetValue(matrix) ?? throw new UserError("give the vectors with --matrix FILE (raw float32 with --dim n, or .npy)");
-            var (data, rows, n) = VectorFile.Read(path, parse.GetValue(dim));
-            err.WriteLine(F($"radius: {rows} vectors of dimension {n} from {path}"));
-            var report = NeighbourRadius.Measure(data, rows, n, Gemm.Create(parse.GetValue(gemm)!, t), t, parse.GetValue(seed), bins: nb,
+            string? path = parse.GetValue(matrix), ckpt = parse.GetValue(checkpoint);
+            if ((path is null) == (ckpt is null))
+                throw new UserError("give the vectors either with --matrix FILE (raw float32 with --dim n, or .npy) or with --checkpoint DIR --shard DIR");
+            var g = Gemm.Create(parse.GetValue(gemm)!, t);
+            float[] data;
+            int rows, n;
+            if (path is not null)
+            {
+                (data, rows, n) = VectorFile.Read(path, parse.GetValue(dim));
+                err.WriteLine(F($"radius: {rows} vectors of dimension {n} from {path}"));
+            }
+            else
+            {
+                string dataDir = parse.GetValue(shard) ?? throw new UserError("--checkpoint needs --shard DIR (the data folder to sample chunks from)");
+                if (!Directory.Exists(ckpt)) throw new UserError($"checkpoint folder '{ckpt}' not found");
+                int b = parse.GetValue(batch), c = parse.GetValue(chunks);
+                if (b < 1) throw new UserError($"--batch must be ≥ 1 (got {b})");
+                if (c < 2) throw new UserError($"--chunks must be ≥ 2 (got {c})");
+                var cfg = ModelConfig.FromJson(File.ReadAllText(Path.Combine(ckpt, "config.json")));
+                int len = Math.Min(parse.GetValue(seqLen), cfg.NCtx);
+                if (len < 1) throw new UserError($"--seq-len must be ≥ 1 (got {len})");
+                var model = Checkpoints.Load(ckpt, b, len, g, t);
+                using var ds = Data.TokenDataset.Open(dataDir);
+                var tokens = ds.Split(parse.GetValue(split)!);
+                bool after = !parse.GetValue(beforeNorm);
+                err.WriteLine(F($"radius: {c} chunks of {len} tokens from {dataDir} ({parse.GetValue(split)}), final position {(after ? "after" : "before")} the final LayerNorm"));
+                data = ActivationSampler.FinalPositions(model, tokens, c, parse.GetValue(seed), after,
+                    f => err.Write(F($"\ractivations: {100 * f:0.0}%")));
+                err.WriteLine();
+                rows = c;
+                n = cfg.DModel;
+            }
+            var report = NeighbourRadius.Measure(data, rows, n, g, t, parse.GetValue(seed), bins: nb,
                 progress: f => err.Write(F($"\rnearest neighbours: {100 * f:0.0}%")));
             err.WriteLine();
             WriteRadius(parse, report, output, nb);

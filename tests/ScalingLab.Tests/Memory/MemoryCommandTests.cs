@@ -146,3 +146,39 @@ public class MemoryCommandTests
         }
     }
 }
+
+public class MemoryRadiusCheckpointTests
+{
+    [Fact]
+    public void RadiusFromACheckpointRunsTheModelOnSampledChunks()
+    {
+        string data = ScalingLab.Tests.Training.TrainCliTests.MarkovFolder();
+        string run = Path.Combine(Path.GetDirectoryName(data)!, "run");
+        try
+        {
+            var cfg = new ModelConfig { NLayer = 1, DModel = 32, NHead = 1, DFf = 64, NCtx = 16, VocabSize = 17 };
+            var model = new TransformerLm(cfg, 1, 16, Gemm.Create("managed", 1), 1);
+            model.InitializeWeights(3);
+            var adam = new AdamW(model.Parameters.Length, model.Params.Select(p => (p.Offset, p.Length, p.Decay)));
+            string ckpt = Checkpoints.Save(run, 0, model, adam, new TrainerState());
+            string outDir = Path.Combine(run, "radius");
+            var (code, output, err) = CliRunner.Run("memory", "radius", "--checkpoint", ckpt, "--shard", data, "--chunks", "64",
+                                                    "--seq-len", "16", "--batch", "8", "--threads", "1", "--seed", "4", "--out", outDir, "--json");
+            Assert.True(code == 0, err);
+            using var doc = JsonDocument.Parse(output);
+            var root = doc.RootElement;
+            Assert.Equal(64, root.GetProperty("count").GetInt32());
+            Assert.Equal(32, root.GetProperty("dim").GetInt32());
+            // the same vectors, sampled directly, give the same full-set mean NN distance (brute force, float64)
+            using var ds = ScalingLab.Data.TokenDataset.Open(data);
+            var again = Checkpoints.Load(ckpt, 8, 16, Gemm.Create("managed", 1), 1);
+            var x = ActivationSampler.FinalPositions(again, ds.Val, 64, seed: 4);
+            Assert.Equal(NearestNeighbours.BruteForce(x, 64, 32).Distance.Average(), root.GetProperty("mean").GetDouble(), 1e-9);
+            Assert.True(File.Exists(Path.Combine(outDir, "radius_histogram.svg")));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(data)!, true);
+        }
+    }
+}
