@@ -12,7 +12,8 @@ namespace ScalingLab.Bench;
 /// FLOPs per token are <see cref="ModelAccounting.TrainingFlopsExact"/> (3 × Kaplan's forward count with the context
 /// term and the de-embedding) and the ceiling is <see cref="GemmBench.Ceiling"/> measured in the same process. A step
 /// is what the trainer does: zero gradients, forward, backward, global norm, AdamW. Peak RSS is printed beside the
-/// analytic estimate (parameters, gradients, two AdamW moments, activations and their gradients).
+/// analytic estimate (parameters, gradients, two AdamW moments, activations and their gradients). The ceiling is
+/// measured beside each shape, so a row's MFU compares figures taken under the same load.
 /// </summary>
 public static class TrainBench
 {
@@ -50,13 +51,14 @@ public static class TrainBench
     public static IReadOnlyList<Row> Run(IEnumerable<Shape> shapes, string backend, int threads, int steps, TextWriter progress)
     {
         var gemm = Gemm.Create(backend, threads);
-        progress.WriteLine($"bench train: measuring the GEMM ceiling ({gemm.Name}, {threads} threads)...");
-        double ceiling = GemmBench.Ceiling(gemm, threads);
-        double? cpuCeiling = CpuCeiling(gemm, threads);
-        progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: ceiling {0:F0} GFLOP/s (by CPU time: {1:F0})", ceiling, cpuCeiling));
         var rows = new List<Row>();
         foreach (var s in shapes)
         {
+            // The ceiling is measured again beside each shape: on a shared machine the load changes from minute to minute.
+            double ceiling = GemmBench.Ceiling(gemm, threads);
+            double? cpuCeiling = CpuCeiling(gemm, threads);
+            progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: {0}: GEMM ceiling {1:F0} GFLOP/s ({2}, {3} threads; by CPU time {4:F0})",
+                                             s, ceiling, gemm.Name, threads, cpuCeiling));
             var cfg = ModelConfig.FromShape($"{s.Layers}x{s.Width}", s.Vocab, s.Seq);
             var model = new TransformerLm(cfg, s.Batch, s.Seq, gemm, threads);
             model.InitializeWeights(1);
@@ -139,8 +141,9 @@ public static class TrainBench
         }
         if (rows.Count > 0)
         {
-            o.WriteLine(string.Format(ci, "GEMM ceiling {0:F0} GFLOP/s (GemmBench.Ceiling, same process; {1:F0} by CPU time); MFU = training FLOPs/token × tokens/s ÷ ceiling",
-                rows[0].GemmCeilingGflops, rows[0].CpuCeilingGflops));
+            o.WriteLine("GEMM ceiling per row (GemmBench.Ceiling, same process, just before the row): " +
+                string.Join(", ", rows.Select(r => string.Format(ci, "{0:F0} ({1:F0} by CPU time)", r.GemmCeilingGflops, r.CpuCeilingGflops))) + " GFLOP/s");
+            o.WriteLine("MFU = training FLOPs/token (ModelAccounting.TrainingFlopsExact) × tokens/s ÷ ceiling.");
             o.WriteLine("ms/step: median wall clock; cpu: best step by CPU seconds per thread (time preempted by other work not counted).");
         }
     }
