@@ -183,6 +183,7 @@ public static class TrainCommand
                 ["min_val_loss"] = r.MinValLoss, ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss,
                 ["unigram_entropy"] = r.UnigramEntropy, ["unigram_val_loss"] = r.UnigramValLoss,
                 ["beats_unigram"] = r.MinValLoss < r.UnigramValLoss,
+                ["beat_unigram_step"] = r.BeatUnigramStep, ["beat_unigram_s"] = r.BeatUnigramSeconds,
             }));
             return;
         }
@@ -191,7 +192,8 @@ public static class TrainCommand
         stdout.WriteLine(string.Format(ci, "min val loss   {0:F4} nats (step {1}); final {2:F4}", r.MinValLoss, r.MinValStep, r.FinalValLoss));
         stdout.WriteLine(string.Format(ci, "unigram        {0:F4} nats entropy of the training data; {1:F4} val loss of the unigram model", r.UnigramEntropy, r.UnigramValLoss));
         stdout.WriteLine(r.MinValLoss < r.UnigramValLoss
-            ? string.Format(ci, "the model beats the unigram baseline by {0:F4} nats", r.UnigramValLoss - r.MinValLoss)
+            ? string.Format(ci, "the model beats the unigram baseline by {0:F4} nats (first at step {1}, after {2:F1} s of training)",
+                            r.UnigramValLoss - r.MinValLoss, r.BeatUnigramStep, r.BeatUnigramSeconds)
             : "the model does NOT beat the unigram baseline: train longer, or check the data and the learning rate");
     }
 

@@ -12,8 +12,13 @@ public sealed record StepReport(long Step, long TotalSteps, long Tokens, double 
                                 double GradNorm, double TokensPerS, TimeSpan Elapsed, TimeSpan Eta, string? Checkpoint);
 
 /// <summary>How a call to <see cref="Trainer.Run"/> ended.</summary>
+/// <remarks>
+/// <see cref="BeatUnigramStep"/> and <see cref="BeatUnigramSeconds"/>: the first evaluation whose val loss fell below
+/// the unigram model's, and the training wall time to it (null if none did).
+/// </remarks>
 public sealed record TrainResult(long Step, long TotalSteps, long Tokens, double? MinValLoss, long? MinValStep,
-                                 double? FinalValLoss, double UnigramEntropy, double UnigramValLoss, bool Completed);
+                                 double? FinalValLoss, double UnigramEntropy, double UnigramValLoss, bool Completed,
+                                 long? BeatUnigramStep = null, double? BeatUnigramSeconds = null);
 
 /// <summary>
 /// Trains a <see cref="TransformerLm"/> in a run folder: AdamW with warmup + cosine, global-norm clipping, gradient
@@ -40,6 +45,10 @@ public sealed class Trainer
     private double? _minVal;
     private long? _minValStep;
     private double? _lastVal;
+    private long? _beatStep;
+    private double? _beatSeconds;
+    private readonly double _unigramEntropy, _unigramVal;
+    private readonly Stopwatch _clock = new();
     private double _elapsedBefore;
     private string? _lastCheckpoint;
 
@@ -72,6 +81,9 @@ public sealed class Trainer
         _inputs = new int[cfg.Batch * cfg.Seq];
         _targets = new int[cfg.Batch * cfg.Seq];
         _window = new int[cfg.Seq + 1];
+        var counts = UnigramBaseline.Counts(train);
+        _unigramEntropy = UnigramBaseline.Entropy(counts);
+        _unigramVal = UnigramBaseline.CrossEntropy(counts, val);
     }
 
     /// <summary>
@@ -140,6 +152,8 @@ public sealed class Trainer
         t._minVal = state.MinValLoss;
         t._minValStep = state.MinValStep;
         t._lastVal = state.LastValLoss;
+        t._beatStep = state.BeatUnigramStep;
+        t._beatSeconds = state.BeatUnigramSeconds;
         t._elapsedBefore = state.ElapsedSeconds;
         t._lastCheckpoint = ckpt;
         MetricsLog.TruncateAfter(Path.Combine(runDir, "metrics.jsonl"), step);
@@ -157,7 +171,8 @@ public sealed class Trainer
         long total = _cfg.TotalSteps;
         var metricsPath = Path.Combine(_runDir, "metrics.jsonl");
         using var metrics = new MetricsLog(metricsPath);
-        var clock = Stopwatch.StartNew();
+        var clock = _clock;
+        clock.Restart();
         long firstStep = _step;
 
         if (_step == 0 && _lastCheckpoint is null)
@@ -219,9 +234,8 @@ public sealed class Trainer
         }
 
         bool completed = _step >= total;
-        var counts = UnigramBaseline.Counts(_train);
         var result = new TrainResult(_step, total, _tokens, _minVal, _minValStep, _lastVal,
-                                     UnigramBaseline.Entropy(counts), UnigramBaseline.CrossEntropy(counts, _val), completed);
+                                     _unigramEntropy, _unigramVal, completed, _beatStep, _beatSeconds);
         if (completed) WriteSummary(result, clock.Elapsed.TotalSeconds);
         return result;
     }
@@ -261,6 +275,11 @@ public sealed class Trainer
     private void RecordVal(double val, long step)
     {
         _lastVal = val;
+        if (_beatStep is null && val < _unigramVal)
+        {
+            _beatStep = step;
+            _beatSeconds = _elapsedBefore + _clock.Elapsed.TotalSeconds;
+        }
         if (_minVal is null || val < _minVal) { _minVal = val; _minValStep = step; }
     }
 
@@ -271,7 +290,7 @@ public sealed class Trainer
         {
             Step = step, Tokens = _tokens, DataEpoch = _sampler.Epoch, DataIndex = _sampler.Index,
             RngKey = rng.Key, RngCounter = rng.Counter, Lr = lr, WarmupSteps = _cfg.Warmup, TotalSteps = _cfg.TotalSteps,
-            AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal, ElapsedSeconds = _elapsedBefore + elapsed,
+            AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal, BeatUnigramStep = _beatStep, BeatUnigramSeconds = _beatSeconds, ElapsedSeconds = _elapsedBefore + elapsed,
         };
         return Checkpoints.Save(_runDir, step, Model, Optimizer, state);
     }
@@ -290,7 +309,8 @@ public sealed class Trainer
         {
             ["status"] = "done", ["step"] = r.Step, ["tokens"] = r.Tokens, ["min_val_loss"] = r.MinValLoss,
             ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss, ["unigram_entropy"] = r.UnigramEntropy,
-            ["unigram_val_loss"] = r.UnigramValLoss, ["elapsed_s"] = _elapsedBefore + elapsed,
+            ["unigram_val_loss"] = r.UnigramValLoss, ["beat_unigram_step"] = r.BeatUnigramStep,
+            ["beat_unigram_s"] = r.BeatUnigramSeconds, ["elapsed_s"] = _elapsedBefore + elapsed,
         };
         AtomicFile.WriteAllText(Path.Combine(_runDir, "summary.json"),
             System.Text.Json.JsonSerializer.Serialize(o, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));

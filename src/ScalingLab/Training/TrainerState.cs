@@ -37,6 +37,10 @@ public sealed record TrainerState
     [JsonPropertyName("min_val_step")] public long? MinValStep { get; init; }
     /// <summary>Validation loss of the latest evaluation.</summary>
     [JsonPropertyName("last_val_loss")] public double? LastValLoss { get; init; }
+    /// <summary>First evaluated step whose val loss beat the unigram model's (null until one does).</summary>
+    [JsonPropertyName("beat_unigram_step")] public long? BeatUnigramStep { get; init; }
+    /// <summary>Training wall time to <see cref="BeatUnigramStep"/>.</summary>
+    [JsonPropertyName("beat_unigram_s")] public double? BeatUnigramSeconds { get; init; }
     /// <summary>Training wall time so far in seconds.</summary>
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
 

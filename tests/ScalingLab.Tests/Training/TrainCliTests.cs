@@ -45,6 +45,7 @@ public class TrainCliTests
         var r = doc.RootElement;
         Assert.True(r.GetProperty("completed").GetBoolean());
         Assert.True(r.GetProperty("beats_unigram").GetBoolean(), output);
+        Assert.True(r.GetProperty("beat_unigram_step").GetInt64() > 0);
         Assert.True(r.GetProperty("min_val_loss").GetDouble() < r.GetProperty("unigram_val_loss").GetDouble() - 0.3);
         Assert.Contains("step 157/157", err);  // ⌈20000 / 128⌉ steps, plain progress lines
 

@@ -51,6 +51,10 @@ public class TrainerTests
         Assert.NotNull(result.MinValLoss);
         // The chain's conditional entropy is far below the unigram entropy; the model must get clearly under it.
         Assert.True(result.MinValLoss < result.UnigramValLoss - 0.3, $"val {result.MinValLoss} vs unigram {result.UnigramValLoss}");
+        // The first evaluation below the unigram loss is recorded with its time.
+        var firstBelow = MetricsLog.Read(Path.Combine(dir, "metrics.jsonl")).First(r => r.ValLoss < result.UnigramValLoss);
+        Assert.Equal(firstBelow.Step, result.BeatUnigramStep);
+        Assert.True(result.BeatUnigramSeconds > 0);
         var rows = MetricsLog.Read(Path.Combine(dir, "metrics.jsonl"));
         Assert.Equal(Enumerable.Range(0, 121).Select(i => (long)i), rows.Select(r => r.Step));
         Assert.Equal(4, rows.Count(r => r.ValLoss is not null)); // steps 0, 40, 80, 120
