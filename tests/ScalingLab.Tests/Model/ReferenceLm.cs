@@ -15,9 +15,11 @@ internal sealed class ReferenceLm(ModelConfig cfg, IReadOnlyList<ParamView> view
     /// <summary>If set, the LM head reads this instead of wte (to separate the two uses of a tied embedding).</summary>
     public double[]? UntiedHead;
 
+    private readonly Dictionary<string, ParamView> _views = views.ToDictionary(v => v.Name);
+
     private double[] Get(double[] theta, string name)
     {
-        var v = views.First(p => p.Name == name);
+        var v = _views[name];
         return theta.AsSpan(v.Offset, v.Length).ToArray();
     }
 
@@ -62,10 +64,11 @@ internal sealed class ReferenceLm(ModelConfig cfg, IReadOnlyList<ParamView> view
         int C = cfg.DModel, H = cfg.NHead, hs = C / H, F = cfg.DFf, V = cfg.VocabSize, N = batch * T;
         double eps = cfg.LayerNormEps;
         var wte = Get(theta, neox ? "embed_in.weight" : "wte.weight");
+        var wpe = neox ? null : Get(theta, "wpe.weight");
         var x = new double[N * C];
         for (int r = 0; r < N; r++)
             for (int i = 0; i < C; i++)
-                x[r * C + i] = wte[inputs[r] * C + i] + (neox ? 0 : Get(theta, "wpe.weight")[(r % T) * C + i]);
+                x[r * C + i] = wte[inputs[r] * C + i] + (wpe is null ? 0 : wpe[(r % T) * C + i]);
 
         for (int l = 0; l < cfg.NLayer; l++)
         {
