@@ -182,17 +182,21 @@ public class TransformerLmTests
         Assert.Equal(a.Item3, d.Item3);
     }
 
-    [Fact]
-    public void TrainingStepAllocatesNothing()
+    [Theory]
+    [InlineData(1, "reference")]
+    [InlineData(2, "reference")]
+    [InlineData(2, "managed")]
+    public void TrainingStepAllocatesNothing(int threads, string gemm)
     {
+        // Measured on the calling thread (worker threads run the same code on fixed shares).
         var cfg = Tiny(ModelFlavour.NeoX) with { NCtx = 8 };
-        var m = new TransformerLm(cfg, 2, 8, new ReferenceGemm());
+        var m = new TransformerLm(cfg, 2, 8, Gemm.Create(gemm, threads), threads);
         m.InitializeWeights(1);
         var (x, y) = Batch(2, 8, cfg.VocabSize, 2);
         for (int i = 0; i < 3; i++) { m.ZeroGradients(); m.Forward(x, y, 2); m.Backward(); } // warm up (JIT, tiering)
         long before = GC.GetAllocatedBytesForCurrentThread();
         m.ZeroGradients(); m.Forward(x, y, 2); m.Backward();
-        m.Forward(x, y, 1 == 1 ? 2 : 1); m.Backward();
+        m.Forward(x.AsSpan(0, 8), y.AsSpan(0, 8), 1); m.Backward();
         long after = GC.GetAllocatedBytesForCurrentThread();
         Assert.Equal(0, after - before);
     }
