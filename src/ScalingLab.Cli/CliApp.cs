@@ -24,6 +24,7 @@ public static class CliApp
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(FitCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());

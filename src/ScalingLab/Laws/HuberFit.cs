@@ -182,7 +182,7 @@ public static class HuberFit
         {
             Minimizer = tight
                 ? new Lbfgs(form.Dim) { MaxIterations = options.MaxIterations }
-                : new Lbfgs(form.Dim) { MaxIterations = 300, FunctionTolerance = options.CoarseTolerance };
+                : new Lbfgs(form.Dim) { MaxIterations = Math.Min(300, options.MaxIterations), FunctionTolerance = options.CoarseTolerance };
             F = form.CreateObjective(data, weights, options.Delta);
         }
     }

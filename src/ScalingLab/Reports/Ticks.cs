@@ -69,8 +69,10 @@ public static class Ticks
 
     private static List<Tick> LogTicks(double lo, double hi)
     {
-        var ticks = new List<Tick>();
         double l = Math.Log10(lo), h = Math.Log10(hi);
+        // Under about half a decade (losses 2.0–3.4, say) the mantissas 1..9 give one or two labels: step linearly instead.
+        if (h - l < 0.5) return LinearTicks(lo, hi);
+        var ticks = new List<Tick>();
         int d0 = (int)Math.Floor(l + 1e-9), d1 = (int)Math.Ceiling(h - 1e-9);
         double decades = h - l;
         int every = Math.Max(1, (int)Math.Ceiling((d1 - d0) / 8.0)); // at most ~8 labelled decades

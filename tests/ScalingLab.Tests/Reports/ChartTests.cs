@@ -36,9 +36,12 @@ public class ChartTests
     [Fact]
     public void NarrowLogAxisLabelsMinorTicksAndWideOneThinsDecades()
     {
-        // Losses 2..5 on a log axis: less than a decade, so 2, 3, 4, 5 are labelled.
-        var narrow = Ticks.For(2, 5, AxisScale.Log);
-        Assert.Equal(["2", "3", "4", "5"], narrow.Where(x => x.Label != "").Select(x => x.Label));
+        // 2..9 on a log axis: less than a decade, so every mantissa is labelled.
+        var narrow = Ticks.For(2, 9, AxisScale.Log);
+        Assert.Equal(["2", "3", "4", "5", "6", "7", "8", "9"], narrow.Where(x => x.Label != "").Select(x => x.Label));
+        // Under half a decade: linear steps, still placed on the log axis.
+        var tight = Ticks.For(2, 3.4, AxisScale.Log);
+        Assert.Equal(["2.0", "2.2", "2.4", "2.6", "2.8", "3.0", "3.2", "3.4"], tight.Select(x => x.Label));
         // 20 decades: at most ~8 labelled, no minor ticks.
         var wide = Ticks.For(1e0, 1e20, AxisScale.Log);
         Assert.InRange(wide.Count(x => x.Label != ""), 5, 11);
