@@ -12,6 +12,7 @@ public static class BenchCommand
             "Measure throughput: our figure and the reference's side by side, as a ratio.\n\n" +
             "Example:\n  scalinglab bench gemm --threads 2");
         bench.Subcommands.Add(BenchGemmCommand.Create());
+        bench.Subcommands.Add(BenchFitCommand.Create());
         bench.Subcommands.Add(DynamicsCommand.CreateBench());
         bench.Subcommands.Add(BenchRadiusCommand.Create());
         bench.Subcommands.Add(BenchDataCommand.Create());
