@@ -289,6 +289,14 @@ public static class MemoryCommand
         return cmd;
     }
 
+    // each subset's value at most the previous one's: a larger sample only brings neighbours closer
+    private static bool Falls(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        for (int i = 1; i < v.Length; i++) if (v[i] > v[i - 1]) return false;
+        return true;
+    }
+
     private static void WriteRadius(ParseResult parse, RadiusReport report, TextWriter output, int bins)
     {
         object Stats(RadiusStatistics s) => new
@@ -301,7 +309,8 @@ public static class MemoryCommand
         {
             mean = all.Mean, median = all.Median, count = all.Count, dim = report.Dim,
             predicted_radius = report.PredictedRadius, predicted_separation = report.PredictedSeparation,
-            seconds = report.Seconds, subsets = report.Subsets.Select(Stats),
+            seconds = report.Seconds, mean_falls_with_sample = Falls(report.Subsets.Select(s => s.Mean)),
+            median_falls_with_sample = Falls(report.Subsets.Select(s => s.Median)), subsets = report.Subsets.Select(Stats),
         };
         string? dir = parse.GetValue<string>("--out");
         if (dir is not null)
@@ -327,6 +336,7 @@ public static class MemoryCommand
         output.WriteLine(F($"nearest-neighbour distance of {report.Vectors} vectors, n = {report.Dim} ({report.Seconds:0.0} s)"));
         output.WriteLine(F($"predicted: radius r = √(n/2πe) = {report.PredictedRadius:0.###}, neighbours about 2r = {report.PredictedSeparation:0.###} apart"));
         output.WriteLine("  subset    count       mean     median        std        min        max   mean/2r");
+        output.WriteLine($"  mean falls as the sample grows: {(Falls(report.Subsets.Select(s => s.Mean)) ? "yes" : "no")}; median: {(Falls(report.Subsets.Select(s => s.Median)) ? "yes" : "no")} (the paper saw both fall)");
         foreach (var s in report.Subsets)
             output.WriteLine(F($"  {100 * s.Fraction,5:0}%  {s.Count,7}  {s.Mean,9:0.####}  {s.Median,9:0.####}  {s.Std,9:0.####}  {s.Min,9:0.####}  {s.Max,9:0.####}  {s.Mean / report.PredictedSeparation,8:0.###}"));
     }

@@ -80,6 +80,9 @@ public class MemoryCommandTests
             Assert.Equal(m, root.GetProperty("count").GetInt32());
             Assert.Equal(Math.Sqrt(16 / (2 * Math.PI * Math.E)), root.GetProperty("predicted_radius").GetDouble(), 1e-12);
             Assert.Equal(4, root.GetProperty("subsets").GetArrayLength());
+            var means = root.GetProperty("subsets").EnumerateArray().Select(e => e.GetProperty("mean").GetDouble()).ToArray();
+            bool falls = means.Zip(means.Skip(1), (a, b) => b <= a).All(b => b);
+            Assert.Equal(falls, root.GetProperty("mean_falls_with_sample").GetBoolean());
             // the full set's mean NN distance does not depend on the shuffle: compare with brute force
             var reference = NearestNeighbours.BruteForce(x, m, n);
             Assert.Equal(reference.Distance.Average(), root.GetProperty("mean").GetDouble(), 1e-9);
