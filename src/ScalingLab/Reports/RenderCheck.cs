@@ -27,9 +27,17 @@ public static class RenderCheck
     public static string? Chromium() =>
         new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
 
-    /// <summary>Renders <paramref name="html"/> to <paramref name="png"/> and checks it against <paramref name="sectionTitles"/>.</summary>
-    public static RenderResult Run(string html, string png, IReadOnlyList<string> sectionTitles, int width = 1200, int height = 9000)
+    /// <summary>
+    /// Renders <paramref name="html"/> to <paramref name="png"/> and checks it against <paramref name="sectionTitles"/>.
+    /// Height 0 = tall enough for the page's figures (Chromium's headless screenshot is one window, not the full page).
+    /// </summary>
+    public static RenderResult Run(string html, string png, IReadOnlyList<string> sectionTitles, int width = 1200, int height = 0)
     {
+        if (height <= 0)
+        {
+            int figures = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(html), "<figure>").Count;
+            height = Math.Clamp(2500 + 800 * figures, 3000, 16000);
+        }
         string chromium = Chromium() ?? throw new UserError("report check: Chromium is not installed (apt-get install chromium)");
         string url = new Uri(Path.GetFullPath(html)).AbsoluteUri;
         string profile = Directory.CreateTempSubdirectory("scalinglab-chromium-").FullName;
