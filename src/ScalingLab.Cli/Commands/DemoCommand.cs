@@ -89,10 +89,12 @@ public static class DemoCommand
             if (n < 0) throw new UserError($"demo: --workers must be ≥ 1 (got {n})");
             if (n == 0) n = Math.Max(1, Environment.ProcessorCount);
             bool ok = SweepCommand.RunLocal(folder, n, stdout, stderr, cancel);
+            var trained = clock.Elapsed;
             if (cancel.IsCancellationRequested) throw new OperationCanceledException();
             if (!ok) throw new UserError($"demo: some runs failed; see 'scalinglab sweep status {folder.Dir}' and {Path.Combine(folder.Dir, "logs")}");
             string html = ReportCommand.Build(folder, root, analyses: true, bootstrap: isQuick ? 50 : 200, stderr, out var findings);
-            stdout.WriteLine($"demo: trained {total} runs in {clock.Elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
+            stdout.WriteLine($"demo: trained {total} runs in {trained.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min " +
+                             $"(data, sweep and workers); analyses and report took {(clock.Elapsed - trained).TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
             foreach (var line in findings.Lines) stdout.WriteLine("demo: " + line);
             if (!pr.GetValue(noCheck) && RenderCheck.Chromium() is not null)
             {
