@@ -54,6 +54,10 @@ public static class TrainBench
         var rows = new List<Row>();
         foreach (var s in shapes)
         {
+            // Free the previous shape's model first: peak RSS is a process high-water mark.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             // The ceiling is measured again beside each shape: on a shared machine the load changes from minute to minute.
             double ceiling = GemmBench.Ceiling(gemm, threads);
             double? cpuCeiling = CpuCeiling(gemm, threads);
