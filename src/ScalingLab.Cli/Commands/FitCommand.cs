@@ -216,6 +216,7 @@ public static class FitCommand
         {
             ["name"] = p.Name, ["N"] = p.N, ["D"] = p.D, ["C"] = p.Compute, ["loss"] = p.Loss, ["predicted"] = diag.Predicted[i],
             ["log_residual"] = diag.LogResiduals[i], ["kaplan_token_threshold"] = KaplanND.OverfitTokenThreshold(p.N),
+            ["kaplan_delta_l"] = new KaplanND().OverfitPenalty(p.N, p.D), // eq. 4.3 with Kaplan's published constants
         }).ToList();
         return JsonSerializer.Serialize(root, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
     }

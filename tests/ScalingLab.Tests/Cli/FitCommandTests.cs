@@ -37,7 +37,10 @@ public class FitCommandTests
             var iv = r.GetProperty("intervals").GetProperty("alpha");
             Assert.True(iv.GetProperty("lo").GetDouble() <= iv.GetProperty("hi").GetDouble());
             Assert.Equal(36, r.GetProperty("points").GetArrayLength());
-            Assert.Equal("run0", r.GetProperty("points")[0].GetProperty("name").GetString());
+            var first = r.GetProperty("points")[0];
+            Assert.Equal("run0", first.GetProperty("name").GetString());
+            double n0 = first.GetProperty("N").GetDouble(), d0 = first.GetProperty("D").GetDouble();
+            Assert.Equal(Math.Pow(1 + Math.Pow(n0 / 6.4e13, 0.076 / 0.103) * 1.8e13 / d0, 0.103) - 1, first.GetProperty("kaplan_delta_l").GetDouble(), 1e-12);
             Assert.NotEmpty(XDocument.Load(svg).Descendants());
         }
         finally { dir.Delete(true); }
