@@ -21,8 +21,61 @@ public static class DynamicsCommand
             "Training dynamics: CKA of each layer against the final checkpoint, effective rank of parameters and\n" +
             "gradients, convergence indicators and their Matthews correlation (Diehl Martinez et al. 2024).\n\n" +
             "Examples:\n" +
+            "  scalinglab dynamics --run runs/2x64 --run runs/4x128 --out dyn   # tables, CSV/JSON and SVG plots in dyn/\n" +
+            "  scalinglab dynamics --run runs/4x128 --out dyn --layers 0,3 --split val --offset 0\n" +
             "  scalinglab dynamics cka --x A.csv --y B.csv        # linear CKA of two saved activation matrices\n" +
             "  scalinglab dynamics erank --matrix W.npy --json    # effective rank and PER of a matrix");
+        var runs = new Option<string[]>("--run") { Description = "run folder with checkpoints (repeat for several runs, e.g. one per model size)", Arity = ArgumentArity.ZeroOrMore };
+        var outDir = new Option<string?>("--out") { Description = "folder for the tables, JSON and plots" };
+        var layers = new Option<string?>("--layers") { Description = "comma-separated layer indices to analyse (default: all)" };
+        var data = new Option<string?>("--data") { Description = "data folder (default: the one in the run's train.json)" };
+        var split = new Option<string?>("--split") { Description = "evaluate on a slice of this split (train, val) instead of the last training batch" };
+        var offset = new Option<long>("--offset") { Description = "first token of the slice (with --split)", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int?>("--batch") { Description = "sequences in the evaluation batch (default: the run's training batch)" };
+        var ckaThreshold = new Option<double>("--cka-threshold") { Description = "CKA that counts as converged", DefaultValueFactory = _ => 0.45 };
+        var earlyFraction = new Option<double>("--early-fraction") { Description = "'early' means by this fraction of training", DefaultValueFactory = _ => 0.10 };
+        var paramPer = new Option<double>("--param-per") { Description = "parameter PER at the end that counts as large", DefaultValueFactory = _ => 0.95 };
+        var gradPer = new Option<double>("--grad-per") { Description = "gradient PER that counts as large, relative to the model's largest", DefaultValueFactory = _ => 0.90 };
+        var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
+        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object (per size: median-layer convergence fraction; per run: MCC row)" };
+        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, paramPer, gradPer, threads, gemm, json })
+            cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            string[] runDirs = parse.GetValue(runs) ?? [];
+            if (runDirs.Length == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
+            string dir = parse.GetValue(outDir) ?? throw new UserError("dynamics: give --out DIR for the tables and plots");
+            var t = new IndicatorThresholds(parse.GetValue(ckaThreshold), parse.GetValue(earlyFraction), parse.GetValue(paramPer), parse.GetValue(gradPer));
+            if (t.Cka is < 0 or > 1 || t.EarlyFraction is <= 0 or > 1 || t.ParamPer is < 0 or > 1 || t.GradPerRelative is < 0 or > 1)
+                throw new UserError("dynamics: thresholds must lie in [0, 1] (--early-fraction in (0, 1])");
+            int[]? layerList = ParseLayers(parse.GetValue(layers));
+            int th = parse.GetValue(threads);
+            if (th < 0) throw new UserError($"dynamics: --threads must be ≥ 0 (got {th})");
+            if (th == 0) th = Environment.ProcessorCount;
+            var g = Gemm.Create(parse.GetValue(gemm)!, th);
+            var err = parse.InvocationConfiguration.Error;
+            // Check every run before the long work starts.
+            foreach (string r in runDirs) ActivationCapture.CheckLayers(SeriesAnalyzer.Open(r).Config, layerList);
+            var results = new List<RunDynamics>();
+            foreach (string r in runDirs)
+            {
+                var eval = EvalBatch.ForRun(r, parse.GetValue(data), parse.GetValue(split), parse.GetValue(offset), parse.GetValue(batch));
+                err.WriteLine($"dynamics: {r}: evaluating on the {eval.Source}");
+                results.Add(SeriesAnalyzer.Analyze(r, eval, g, th, layerList, err));
+            }
+            var summary = new DynamicsReport.Summary(results, t);
+            var files = DynamicsReport.Write(summary, dir);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(DynamicsReport.BriefJson(summary, dir));
+                return 0;
+            }
+            output.Write(DynamicsReport.Table(summary));
+            output.WriteLine($"wrote {files.Count} files to {dir}");
+            return 0;
+        });
         cmd.Subcommands.Add(CreateCka());
         cmd.Subcommands.Add(CreateErank());
         return cmd;
@@ -145,4 +198,12 @@ public static class DynamicsCommand
     }
 
     private static IGemm CreateGemm() => Gemm.Create();
+
+    private static int[]? ParseLayers(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p =>
+            int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int l) ? l
+                : throw new UserError($"dynamics: --layers: '{p}' is not a layer index; write e.g. --layers 0,2,5")).ToArray();
+    }
 }

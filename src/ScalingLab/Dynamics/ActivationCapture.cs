@@ -18,11 +18,7 @@ public sealed class ActivationCapture : ICaptureSink
     /// <summary>Captures <paramref name="layers"/> (all when null) of a model with <paramref name="config"/> on batches of <paramref name="rows"/> tokens.</summary>
     public ActivationCapture(ModelConfig config, int rows, IReadOnlyList<int>? layers = null)
     {
-        Layers = layers?.ToArray() ?? Enumerable.Range(0, config.NLayer).ToArray();
-        foreach (int l in Layers)
-            if (l < 0 || l >= config.NLayer)
-                throw new UserError($"dynamics: layer {l} does not exist; this model has layers 0..{config.NLayer - 1}");
-        if (Layers.Distinct().Count() != Layers.Length) throw new UserError("dynamics: a layer is listed twice in --layers");
+        Layers = CheckLayers(config, layers);
         _rows = rows;
         _dModel = config.DModel;
         _slot = Enumerable.Repeat(-1, config.NLayer).ToArray();
@@ -37,6 +33,17 @@ public sealed class ActivationCapture : ICaptureSink
             Grads[s] = Layers.Select(l => new float[WriterLength(config, s)]).ToArray();
             GradShapes[s] = Layers.Select(l => WriterShape(config, s)).ToArray();
         }
+    }
+
+    /// <summary>The layers to capture (all when <paramref name="layers"/> is null); a layer the model lacks is a <see cref="UserError"/>.</summary>
+    public static int[] CheckLayers(ModelConfig config, IReadOnlyList<int>? layers)
+    {
+        int[] list = layers?.ToArray() ?? Enumerable.Range(0, config.NLayer).ToArray();
+        foreach (int l in list)
+            if (l < 0 || l >= config.NLayer)
+                throw new UserError($"dynamics: layer {l} does not exist; this model has layers 0..{config.NLayer - 1}");
+        if (list.Distinct().Count() != list.Length) throw new UserError("dynamics: a layer is listed twice in --layers");
+        return list;
     }
 
     /// <summary>The captured layers, in the order of the buffers below.</summary>

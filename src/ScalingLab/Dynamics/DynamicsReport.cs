@@ -87,7 +87,7 @@ public static class DynamicsReport
                 for (int l = 0; l < r.Layers; l++)
                     foreach (Site site in Enum.GetValues<Site>())
                         sb.Append(Csv(r.Run)).Append(',').Append(r.Size).Append(',').Append(r.Steps[c]).Append(',')
-                          .Append(F(r.Steps[c] / (double)r.FinalStep)).Append(',').Append(l).Append(',').Append(SiteName(site)).Append(',')
+                          .Append(F(r.Steps[c] / (double)r.FinalStep)).Append(',').Append(r.LayerId(l)).Append(',').Append(SiteName(site)).Append(',')
                           .Append(F(r.Cka[site][c][l])).Append(',').Append(F(r.ParamRank[site][c][l])).Append(',')
                           .Append(F(r.ParamPer[site][c][l])).Append(',').Append(F(r.GradRank[site][c][l])).Append(',')
                           .Append(F(r.GradPer[site][c][l])).Append('\n');
@@ -138,7 +138,7 @@ public static class DynamicsReport
                 for (int l = 0; l < r.Layers; l++)
                 {
                     double? first = ConvergenceIndicators.FirstFractionReaching(r.Steps, r.CkaOfLayer(site, l), r.FinalStep, s.Thresholds.Cka);
-                    sb.Append(Csv(r.Run)).Append(',').Append(r.Size).Append(',').Append(l).Append(',').Append(SiteName(site)).Append(',')
+                    sb.Append(Csv(r.Run)).Append(',').Append(r.Size).Append(',').Append(r.LayerId(l)).Append(',').Append(SiteName(site)).Append(',')
                       .Append(B(ind.Early[l])).Append(',').Append(B(ind.LargeParamPer[l])).Append(',').Append(B(ind.LargeGradPer[l])).Append(',')
                       .Append(F(first)).Append('\n');
                 }
@@ -159,6 +159,33 @@ public static class DynamicsReport
         return sb.ToString();
     }
 
+    /// <summary>The `--json` answer: per size the median-layer convergence fraction, per run the MCC row, and the output folder.</summary>
+    public static string BriefJson(Summary s, string outDir)
+    {
+        var t = s.Thresholds;
+        var sizes = new JsonArray();
+        foreach (var g in s.BySize)
+        {
+            JsonNode? Frac(Site site)
+            {
+                var fr = g.Select(r => DynamicsAnalysis.MedianFirstFraction(r, site, t.Cka)).ToList();
+                return fr.Any(f => f is null) ? null : JsonValue.Create(fr.Average(f => f!.Value));
+            }
+            sizes.Add(new JsonObject { ["size"] = g.Key, ["runs"] = g.Count(), ["median_first_fraction_att"] = Frac(Site.Att), ["median_first_fraction_mlp"] = Frac(Site.Mlp) });
+        }
+        var runs = new JsonArray();
+        foreach (var r in s.Runs)
+        {
+            var m = DynamicsAnalysis.Mcc(r, t);
+            runs.Add(new JsonObject
+            {
+                ["run"] = r.Run, ["size"] = r.Size, ["checkpoints"] = r.Steps.Length,
+                ["mcc"] = new JsonObject { ["param_att"] = N(m.ParamAtt), ["grad_att"] = N(m.GradAtt), ["param_mlp"] = N(m.ParamMlp), ["grad_mlp"] = N(m.GradMlp) },
+            });
+        }
+        return new JsonObject { ["out"] = outDir, ["cka_threshold"] = t.Cka, ["sizes"] = sizes, ["runs"] = runs }.ToJsonString();
+    }
+
     /// <summary>One JSON document with every number (NaN and undefined as null).</summary>
     public static string Json(Summary s)
     {
@@ -177,7 +204,8 @@ public static class DynamicsReport
             var m = DynamicsAnalysis.Mcc(r, t);
             var run = new JsonObject
             {
-                ["run"] = r.Run, ["size"] = r.Size, ["layers"] = r.Layers,
+                ["run"] = r.Run, ["size"] = r.Size,
+                ["layers"] = new JsonArray(Enumerable.Range(0, r.Layers).Select(l => (JsonNode)r.LayerId(l)).ToArray()),
                 ["steps"] = new JsonArray(r.Steps.Select(x => (JsonNode)x).ToArray()),
                 ["median_first_fraction"] = new JsonObject
                 {

@@ -43,8 +43,12 @@ public sealed class RunDynamics
     public string Size { get; }
     /// <summary>Checkpoint steps, ascending.</summary>
     public long[] Steps { get; }
-    /// <summary>Number of transformer blocks.</summary>
+    /// <summary>Number of layers measured.</summary>
     public int Layers { get; }
+    /// <summary>The model's index of each measured layer (0..Layers−1 unless a subset was asked for).</summary>
+    public int[] LayerIds { get; init; } = [];
+    /// <summary>The model's index of measured layer <paramref name="l"/>.</summary>
+    public int LayerId(int l) => LayerIds.Length > l ? LayerIds[l] : l;
     /// <summary>The final step (the reference checkpoint).</summary>
     public long FinalStep => Steps[^1];
 
