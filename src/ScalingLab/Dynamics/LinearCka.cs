@@ -91,12 +91,17 @@ public sealed class LinearCka
     {
         var mean = _mean.AsSpan(0, d);
         mean.Clear();
-        for (int r = 0; r < _n; r++)
+        // Column sums: vectorised float32 partial sums over one block of rows, added into float64 per block
+        // (the same split as the products).
+        var partial = _block.AsSpan(0, d); // scratch; the block buffer is free between products
+        for (int r0 = 0; r0 < _n; r0 += BlockRows)
         {
-            var row = m.Slice(r * d, d);
-            for (int j = 0; j < d; j++) mean[j] += row[j];
+            partial.Clear();
+            int r1 = Math.Min(_n, r0 + BlockRows);
+            for (int r = r0; r < r1; r++) TensorPrimitives.Add(partial, m.Slice(r * d, d), partial);
+            for (int j = 0; j < d; j++) mean[j] += partial[j];
         }
-        var meanF = _block.AsSpan(0, d); // scratch; the block buffer is free between products
+        var meanF = partial;
         for (int j = 0; j < d; j++) meanF[j] = (float)(mean[j] / _n);
         for (int r = 0; r < _n; r++)
             TensorPrimitives.Subtract(m.Slice(r * d, d), meanF, dst.Slice(r * d, d));
