@@ -7,7 +7,7 @@ namespace ScalingLab.Memory;
 /// <summary>
 /// Reads a set of float32 row vectors for the radius experiment: a raw little-endian row-major file (the
 /// caller gives the row length n, so the byte length must be a multiple of 4n), or a NumPy .npy file
-/// (parsed by <see cref="Dynamics.MatrixFile"/>; a 1-D array is split into rows of n).
+/// (parsed by <see cref="MatrixFile"/>; a 1-D array is split into rows of n).
 /// </summary>
 public static class VectorFile
 {
@@ -18,7 +18,7 @@ public static class VectorFile
         if (dim is < 1) throw new UserError($"--dim must be ≥ 1 (got {dim})");
         if (IsNpy(path))
         {
-            var m = Dynamics.MatrixFile.ReadNpy(path);
+            var m = MatrixFile.ReadNpy(path);
             if (m.Cols == 1 && dim is > 1)
             {
                 if (m.Rows % dim.Value != 0)

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using ScalingLab.Common;
-using ScalingLab.Dynamics;
 
-namespace ScalingLab.Tests.Dynamics;
+namespace ScalingLab.Tests.Common;
 
 public class MatrixFileTests
 {

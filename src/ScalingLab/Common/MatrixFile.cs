@@ -4,12 +4,13 @@ using System.Text;
 using System.Text.RegularExpressions;
 using ScalingLab.Common;
 
-namespace ScalingLab.Dynamics;
+namespace ScalingLab.Common;
 
 /// <summary>
 /// Reads a matrix saved by another tool: CSV of numbers without a header (rows = samples; comma,
 /// semicolon, tab or spaces between values), or a NumPy .npy file of float32 (float64 is converted)
-/// with one or two dimensions. Rows are returned row-major in float32.
+/// with one or two dimensions. Rows are returned row-major in float32. Shared by the dynamics calculators
+/// (CKA, effective rank) and the memory radius (activation matrices).
 /// </summary>
 public static partial class MatrixFile
 {
