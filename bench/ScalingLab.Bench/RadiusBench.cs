@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ScalingLab.Common;
 using ScalingLab.Memory;
 using ScalingLab.Tensors;
 
@@ -36,10 +37,11 @@ public static class RadiusBench
         progress.WriteLine($"  GEMM ceiling {ceiling:0.0} GFLOP/s");
         double gemmSeconds = 0;
         var sw = Stopwatch.StartNew();
+        var searching = new ProgressLine(progress, "  searching");
         var sets = NearestNeighbours.Search(x, count, dim, [count], gemm, threads, block,
-            f => progress.Write($"\r  searching {100 * f:0.0}%"), s => gemmSeconds = s);
+            searching.Report, s => gemmSeconds = s);
         double seconds = sw.Elapsed.TotalSeconds;
-        progress.WriteLine();
+        searching.Finish();
         double flops = NearestNeighbours.GemmFlops(count, dim, block);
         return new Result(gemm.Name, threads, count, dim, block, seconds, gemmSeconds, flops,
                           flops / seconds / 1e9, flops / gemmSeconds / 1e9, ceiling, sets[0].Distance.Average());

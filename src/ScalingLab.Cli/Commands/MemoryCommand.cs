@@ -274,15 +274,16 @@ public static class MemoryCommand
                 var tokens = ds.Split(parse.GetValue(split)!);
                 bool after = !parse.GetValue(beforeNorm);
                 err.WriteLine(F($"radius: {c} chunks of {len} tokens from {dataDir} ({parse.GetValue(split)}), final position {(after ? "after" : "before")} the final LayerNorm"));
-                data = ActivationSampler.FinalPositions(model, tokens, c, parse.GetValue(seed), after,
-                    f => err.Write(F($"\ractivations: {100 * f:0.0}%")));
-                err.WriteLine();
+                var sampling = new ProgressLine(err, "activations:");
+                data = ActivationSampler.FinalPositions(model, tokens, c, parse.GetValue(seed), after, sampling.Report);
+                sampling.Finish();
                 rows = c;
                 n = cfg.DModel;
             }
+            var searching = new ProgressLine(err, "nearest neighbours:");
             var report = NeighbourRadius.Measure(data, rows, n, g, t, parse.GetValue(seed), bins: nb,
-                progress: f => err.Write(F($"\rnearest neighbours: {100 * f:0.0}%")));
-            err.WriteLine();
+                progress: searching.Report);
+            searching.Finish();
             WriteRadius(parse, report, output, nb);
             return 0;
         });
