@@ -1,3 +1,5 @@
+using ScalingLab.Common;
+
 namespace ScalingLab.Dynamics;
 
 /// <summary>The MCC table row of one model: early convergence against each rank indicator (null = undefined).</summary>

@@ -1,3 +1,4 @@
+using ScalingLab.Common;
 using ScalingLab.Tensors;
 
 namespace ScalingLab.Laws;
@@ -23,15 +24,7 @@ public sealed class BootstrapResult
         var v = Samples[name].Where(double.IsFinite).Order().ToArray();
         if (v.Length == 0) return new Interval(estimate, double.NaN, double.NaN);
         double tail = (1 - level) / 2;
-        return new Interval(estimate, Percentile(v, tail), Percentile(v, 1 - tail));
-    }
-
-    /// <summary>Percentile of sorted values with linear interpolation between order statistics (numpy's default).</summary>
-    public static double Percentile(double[] sorted, double q)
-    {
-        double pos = q * (sorted.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+        return new Interval(estimate, Percentiles.AtFraction(v, tail), Percentiles.AtFraction(v, 1 - tail));
     }
 }
 

@@ -1,3 +1,4 @@
+using ScalingLab.Common;
 using ScalingLab.Dynamics;
 
 namespace ScalingLab.Tests.Dynamics;

@@ -1,3 +1,4 @@
+using ScalingLab.Common;
 using ScalingLab.Laws;
 
 namespace ScalingLab.Tests.Laws;
@@ -101,7 +102,7 @@ public class BootstrapTests
     public void PercentileInterpolatesLikeNumpy()
     {
         // numpy.percentile([1, 2, 3, 4], 25) = 1.75; 97.5 → 3.925.
-        Assert.Equal(1.75, BootstrapResult.Percentile([1, 2, 3, 4], 0.25), 12);
-        Assert.Equal(3.925, BootstrapResult.Percentile([1, 2, 3, 4], 0.975), 12);
+        Assert.Equal(1.75, Percentiles.AtFraction([1, 2, 3, 4], 0.25), 12);
+        Assert.Equal(3.925, Percentiles.AtFraction([1, 2, 3, 4], 0.975), 12);
     }
 }

@@ -1,9 +1,10 @@
-namespace ScalingLab.Dynamics;
+namespace ScalingLab.Common;
 
 /// <summary>
 /// Percentiles by linear interpolation between closest ranks (Hyndman &amp; Fan 1996, definition 7;
 /// numpy's default): the p-th percentile of sorted x_0..x_{m−1} sits at position h = p/100·(m−1),
 /// value x_⌊h⌋ + (h − ⌊h⌋)·(x_⌊h⌋+1 − x_⌊h⌋). NaN values (undefined CKA) are left out.
+/// One formula for the dynamics percentile bands and the bootstrap intervals of the law fits.
 /// </summary>
 public static class Percentiles
 {
@@ -40,10 +41,16 @@ public static class Percentiles
         return sorted;
     }
 
-    private static double OfSorted(double[] sorted, double p)
+    private static double OfSorted(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : AtFraction(sorted, p / 100.0);
+
+    /// <summary>
+    /// The value at fraction <paramref name="q"/> (0..1) of non-empty ascending <paramref name="sorted"/>:
+    /// position h = q·(m−1), linear between the neighbouring order statistics.
+    /// </summary>
+    public static double AtFraction(double[] sorted, double q)
     {
-        if (sorted.Length == 0) return double.NaN;
-        double h = p / 100.0 * (sorted.Length - 1);
+        double h = q * (sorted.Length - 1);
         int lo = (int)Math.Floor(h);
         int hi = Math.Min(lo + 1, sorted.Length - 1);
         return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
