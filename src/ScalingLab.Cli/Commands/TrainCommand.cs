@@ -36,12 +36,13 @@ public static class TrainCommand
         var ckptEvery = new Option<long>("--ckpt-every") { Description = "Checkpoint every k steps after the powers of two (-1: 10 per run, 0: none)", DefaultValueFactory = _ => -1 };
         var threads = new Option<int>("--threads") { Description = "Threads (results are bit-reproducible for a given count)", DefaultValueFactory = _ => 2 };
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
+        var windows = new Option<string>("--windows") { Description = "Training windows: auto (aligned for line-structured data such as Question-Formation), stream (a grid over the token stream) or aligned (start on a separator, whole documents)", DefaultValueFactory = _ => "auto" };
         var config = new Option<string?>("--config") { Description = "run.json: train.json keys plus \"model\" (a shape like \"4x256\" or a config.json object) and \"flavour\"" };
         var output = new Option<string?>("--out") { Description = "Run folder to create" };
         var resume = new Option<string?>("--resume") { Description = "Run folder to continue from its newest complete checkpoint" };
         var force = new Option<bool>("--force") { Description = "Overwrite a run folder that already holds a run" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object" };
-        foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, config, output, resume, force, json })
+        foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, config, output, resume, force, json })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -56,7 +57,7 @@ public static class TrainCommand
             {
             if (resumeDir is not null)
             {
-                foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, config, output, force })
+                foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, config, output, force })
                     if (Given(o)) throw new UserError($"train: --resume takes its settings from {resumeDir}/train.json; drop {o.Name}");
                 var (_, tc) = Trainer.ReadRunConfig(resumeDir);
                 dataset = OpenData(tc.Data);
@@ -83,9 +84,11 @@ public static class TrainCommand
                 if (Given(ckptEvery)) tc = tc with { CkptEvery = parse.GetValue(ckptEvery) };
                 if (Given(threads)) tc = tc with { Threads = parse.GetValue(threads) };
                 if (Given(gemm)) tc = tc with { Gemm = parse.GetValue(gemm)! };
+                if (Given(windows)) tc = tc with { Windows = parse.GetValue(windows) };
                 if (tc.Data is null) throw new UserError("train: give --data DIR (a data folder made by `scalinglab data`)");
                 tc = tc with { Data = Path.GetFullPath(tc.Data) };
                 dataset = OpenData(tc.Data);
+                tc = tc.ForData(dataset.Manifest, dataset.Tokenizer);
 
                 string flav = !Given(flavour) && file is { } f1 && f1.TryGetProperty("flavour", out var fv) ? fv.GetString() ?? "" : parse.GetValue(flavour)!;
                 var fl = flav.ToLowerInvariant() switch
@@ -181,6 +184,7 @@ public static class TrainCommand
             {
                 ["step"] = r.Step, ["total_steps"] = r.TotalSteps, ["tokens"] = r.Tokens, ["completed"] = r.Completed,
                 ["min_val_loss"] = r.MinValLoss, ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss,
+                ["final_train_loss"] = r.FinalTrainLoss, ["min_train_loss"] = r.MinTrainLoss,
                 ["unigram_entropy"] = r.UnigramEntropy, ["unigram_val_loss"] = r.UnigramValLoss,
                 ["beats_unigram"] = r.MinValLoss < r.UnigramValLoss,
                 ["beat_unigram_step"] = r.BeatUnigramStep, ["beat_unigram_s"] = r.BeatUnigramSeconds,
@@ -190,6 +194,7 @@ public static class TrainCommand
         var ci = CultureInfo.InvariantCulture;
         stdout.WriteLine(string.Format(ci, "step {0}/{1}, {2:N0} tokens", r.Step, r.TotalSteps, r.Tokens));
         stdout.WriteLine(string.Format(ci, "min val loss   {0:F4} nats (step {1}); final {2:F4}", r.MinValLoss, r.MinValStep, r.FinalValLoss));
+        stdout.WriteLine(string.Format(ci, "train loss     {0:F4} nats final, {1:F4} min (fixed training windows)", r.FinalTrainLoss, r.MinTrainLoss));
         stdout.WriteLine(string.Format(ci, "unigram        {0:F4} nats entropy of the training data; {1:F4} val loss of the unigram model", r.UnigramEntropy, r.UnigramValLoss));
         stdout.WriteLine(r.MinValLoss < r.UnigramValLoss
             ? string.Format(ci, "the model beats the unigram baseline by {0:F4} nats (first at step {1}, after {2:F1} s of training)",

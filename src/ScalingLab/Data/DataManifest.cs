@@ -61,6 +61,16 @@ public sealed record DataManifest
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? EntropyRateNats { get; init; }
 
+    /// <summary>
+    /// "aligned" when each document is a short line that training windows should start on and pack whole (the
+    /// trainer's default window mode for this data); null otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Windows { get; init; }
+
+    /// <summary>True for line-structured data: <see cref="Windows"/> = "aligned", or Question-Formation (kind "qf").</summary>
+    [JsonIgnore] public bool LineStructured => Windows == "aligned" || Kind == "qf";
+
     /// <summary>Generator or pipeline parameters, as given.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonObject? Parameters { get; init; }

@@ -176,7 +176,7 @@ public static class QuestionFormation
                 w.AddSplit(split);
                 foreach (var ex in list) w.AppendDocument(split, tok.Encode(ex.LmText));
             }
-            return new DataManifest { Kind = "qf", Source = source, Seed = seed, Parameters = parameters };
+            return new DataManifest { Kind = "qf", Source = source, Seed = seed, Parameters = parameters, Windows = "aligned" };
         });
     }
 }

@@ -16,7 +16,7 @@ public sealed record EvalBatch(int[] Inputs, int[] Targets, int Batch, int SeqLe
     /// </summary>
     public static EvalBatch LastTrainingBatch(ITokenSequence train, TrainConfig cfg, TrainerState finalState, int batch)
     {
-        var sampler = new WindowSampler(train, cfg.Seq, cfg.Seed);
+        var sampler = WindowSampler.For(train, cfg.Resolve());
         long position = finalState.DataEpoch * sampler.WindowCount + finalState.DataIndex - batch;
         if (position < 0)
             throw new UserError($"dynamics: the run drew only {finalState.DataEpoch * sampler.WindowCount + finalState.DataIndex} windows, fewer than a batch of {batch}; lower --batch");

@@ -69,7 +69,7 @@ public sealed class TransformerLm
     private readonly float[][] _scratch;            // per worker: max(V, T², 2C)
     private readonly float[] _lnPartials;           // [nBlocks, 2C]
 
-    private int _n, _batch;
+    private int _n, _batch, _counted; // _counted: target rows that are not IgnoreTarget
     private bool _hasTargets;
 
     // The job in flight on the worker team: its parameters live in these fields (no closures per call).
@@ -251,10 +251,14 @@ public sealed class TransformerLm
     /// <summary>The logits [batch, seqLen, vocab] of the last Forward (until Backward overwrites them with their gradient).</summary>
     public ReadOnlySpan<float> Logits => _logits.AsSpan(0, _n * _v);
 
+    /// <summary>A target id that takes no part in the loss (a position whose context was cut or a padding slot).</summary>
+    public const int IgnoreTarget = -1;
+
     /// <summary>
     /// Runs the model on <paramref name="batch"/> sequences (<paramref name="inputs"/>: batch×seqLen token ids,
-    /// row-major). With <paramref name="targets"/> (same shape) returns the mean cross-entropy in nats and
-    /// prepares <see cref="Backward"/>; with empty targets computes the logits only and returns NaN.
+    /// row-major). With <paramref name="targets"/> (same shape) returns the mean cross-entropy in nats over the
+    /// targets that are not <see cref="IgnoreTarget"/> (0 when every one is) and prepares <see cref="Backward"/>;
+    /// with empty targets computes the logits only and returns NaN.
     /// </summary>
     public float Forward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batch)
     {
@@ -265,9 +269,11 @@ public sealed class TransformerLm
         for (int r = 0; r < N; r++)
         {
             if ((uint)inputs[r] >= (uint)V) throw new UserError($"model: token id {inputs[r]} outside the vocabulary [0, {V}); data and model disagree on vocab size");
-            if (!targets.IsEmpty && (uint)targets[r] >= (uint)V) throw new UserError($"model: target id {targets[r]} outside the vocabulary [0, {V})");
+            if (!targets.IsEmpty && (uint)targets[r] >= (uint)V && targets[r] != IgnoreTarget) throw new UserError($"model: target id {targets[r]} outside the vocabulary [0, {V})");
         }
         _n = N; _batch = batch; _hasTargets = !targets.IsEmpty;
+        _counted = 0;
+        if (_hasTargets) foreach (int t in targets) if (t != IgnoreTarget) _counted++;
         inputs.CopyTo(_inputs);
         if (_hasTargets) targets.CopyTo(_targets);
         var P = Parameters;
@@ -328,7 +334,7 @@ public sealed class TransformerLm
         _team.Run(_ceFwdJob);
         double sum = 0;
         for (int r = 0; r < N; r++) sum += _rowLoss[r];
-        return (float)(sum / N);
+        return _counted == 0 ? 0f : (float)(sum / _counted);
     }
 
     /// <summary>
@@ -343,7 +349,7 @@ public sealed class TransformerLm
         var P = Parameters;
         var G = Gradients;
 
-        // LM head: dlogits = (softmax − onehot)/N in place; dlnf = dlogits·W; dW += dlogitsᵀ·lnf.
+        // LM head: dlogits = (softmax − onehot)/(counted targets) in place (zero rows for ignored targets); dlnf = dlogits·W; dW += dlogitsᵀ·lnf.
         _team.Run(_ceBwdJob);
         Linear.Backward(_gemm, true, _logits.AsSpan(0, N * V), _lnf.AsSpan(0, N * C), P.AsSpan(_head, V * C),
                         G.AsSpan(_head, V * C), default, _dln, N, C, V);
@@ -505,13 +511,18 @@ public sealed class TransformerLm
     {
         var (s, e) = WorkerTeam.Share(_n, _team.Threads, w);
         for (int r = s; r < e; r++)
-            _rowLoss[r] = CrossEntropy.Forward(_logits.AsSpan(r * _v, _v), _targets[r], _scratch[w].AsSpan(0, _v), out _lse[r]);
+            _rowLoss[r] = _targets[r] == IgnoreTarget ? 0f
+                : CrossEntropy.Forward(_logits.AsSpan(r * _v, _v), _targets[r], _scratch[w].AsSpan(0, _v), out _lse[r]);
     }
 
     private void CrossEntropyBackwardJob(int w)
     {
         var (s, e) = WorkerTeam.Share(_n, _team.Threads, w);
-        float scale = 1f / _n;
-        for (int r = s; r < e; r++) CrossEntropy.Backward(_logits.AsSpan(r * _v, _v), _targets[r], _lse[r], scale);
+        float scale = 1f / Math.Max(1, _counted);
+        for (int r = s; r < e; r++)
+        {
+            if (_targets[r] == IgnoreTarget) _logits.AsSpan(r * _v, _v).Clear(); // no loss, no gradient
+            else CrossEntropy.Backward(_logits.AsSpan(r * _v, _v), _targets[r], _lse[r], scale);
+        }
     }
 }

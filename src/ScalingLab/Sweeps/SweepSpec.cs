@@ -61,6 +61,12 @@ public sealed record TrainSettings
     public long CkptLogUntil { get; init; } = 512;
     /// <summary>GEMM backend: auto, managed, openblas or reference.</summary>
     public string Gemm { get; init; } = "auto";
+    /// <summary>
+    /// Window mode (train.windows): null = auto (aligned windows for line-structured data such as Question-Formation,
+    /// stream otherwise), "stream" or "aligned"; see Training.WindowLayout. Left out of the run hash when auto.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Windows { get; init; }
 }
 
 /// <summary>A grid: every model shape × data size × seed, on one data source with one set of settings.</summary>
@@ -219,7 +225,10 @@ public sealed class SweepSpec
             CkptEvery = f.Long("ckpt_every", -1, -1),
             CkptLogUntil = f.Long("ckpt_log_until", 512, 0),
             Gemm = f.String("gemm") ?? "auto",
+            Windows = f.String("windows") is { } w && w != "auto" ? w : null,
         };
+        if (t.Windows is not (null or "stream" or "aligned"))
+            throw f.Error("windows", $"'{t.Windows}' is not a window mode; use auto, stream or aligned");
         if (t.Gemm is not ("auto" or "managed" or "openblas" or "reference"))
             throw f.Error("gemm", $"'{t.Gemm}' is not a backend; use auto, managed, openblas or reference");
         f.RejectUnknown();

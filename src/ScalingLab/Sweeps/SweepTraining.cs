@@ -33,6 +33,7 @@ public static class SweepTraining
         CkptLogUntil = c.Train.CkptLogUntil,
         Threads = c.Threads,
         Gemm = c.Train.Gemm,
+        Windows = c.Train.Windows,
     };
 
     /// <summary>Trains (or resumes) <paramref name="c"/> in <paramref name="runDir"/>; see <see cref="TrainRun"/>.</summary>
@@ -43,13 +44,11 @@ public static class SweepTraining
         // A folder with a checkpoint resumes; one without (killed before its first checkpoint) starts over.
         var trainer = Checkpoints.List(runDir).Count > 0
             ? Trainer.Resume(runDir, data.Train, data.Val, gemm)
-            : Trainer.Start(runDir, c.Model, TrainConfigOf(c), data.Train, data.Val, gemm, force: true);
+            : Trainer.Start(runDir, c.Model, TrainConfigOf(c).ForData(data.Manifest, data.Tokenizer), data.Train, data.Val, gemm, force: true);
         var result = trainer.Run(r => progress(new RunProgress(r.Step, r.TotalSteps, r.TrainLoss, r.ValLoss, r.TokensPerS)),
                                  cancel: cancel);
         cancel.ThrowIfCancellationRequested();
         if (!result.Completed) throw new OperationCanceledException("training stopped before the end of its schedule");
-        var rows = MetricsLog.Read(Path.Combine(runDir, "metrics.jsonl"));
-        var last = rows.LastOrDefault(r => r.TrainLoss is not null);
         var m = new JsonObject
         {
             ["name"] = c.Name,
@@ -61,7 +60,8 @@ public static class SweepTraining
             ["tokens"] = result.Tokens,
             ["steps"] = result.Step,
             ["seed"] = c.Seed,
-            ["final_train_loss"] = last?.TrainLoss,
+            ["final_train_loss"] = result.FinalTrainLoss,
+            ["min_train_loss"] = result.MinTrainLoss,
             ["final_val_loss"] = result.FinalValLoss,
             ["min_val_loss"] = result.MinValLoss,
             ["min_val_step"] = result.MinValStep,

@@ -15,6 +15,11 @@ public sealed record MetricsRow
     [JsonPropertyName("train_loss")] public double? TrainLoss { get; init; }
     /// <summary>Validation loss (nats/token) on the fixed evaluation windows after this update.</summary>
     [JsonPropertyName("val_loss")] public double? ValLoss { get; init; }
+    /// <summary>
+    /// Training loss (nats/token) on the fixed training windows after this update, measured with the validation loss
+    /// (null between evaluations): the smooth training curve beside the validation one.
+    /// </summary>
+    [JsonPropertyName("train_eval_loss")] public double? TrainEvalLoss { get; init; }
     /// <summary>Learning rate of this update.</summary>
     [JsonPropertyName("lr")] public double? Lr { get; init; }
     /// <summary>Global L2 norm of the gradient before clipping.</summary>

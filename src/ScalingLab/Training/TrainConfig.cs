@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ScalingLab.Common;
+using ScalingLab.Data;
 
 namespace ScalingLab.Training;
 
@@ -50,6 +51,15 @@ public sealed record TrainConfig
     [JsonPropertyName("threads")] public int Threads { get; init; } = 2;
     /// <summary>GEMM backend: auto, managed, openblas or reference.</summary>
     [JsonPropertyName("gemm")] public string Gemm { get; init; } = "auto";
+    /// <summary>
+    /// Where windows lie (<see cref="WindowLayout"/>): "stream" (a grid over the token stream), "aligned" (every window
+    /// starts on a separator and packs whole documents), or null / "auto" = decided by the data (<see cref="ForData"/>:
+    /// aligned for line-structured data such as Question-Formation, stream otherwise; stream when no data folder is
+    /// known). A train.json written before this setting existed has none and meant stream.
+    /// </summary>
+    [JsonPropertyName("windows")] public string? Windows { get; init; }
+    /// <summary>Separator token id of aligned windows (the data's end-of-text id); −1 = none.</summary>
+    [JsonPropertyName("separator")] public int Separator { get; init; } = -1;
 
     /// <summary>Tokens consumed by one update.</summary>
     [JsonIgnore] public long TokensPerStep => (long)Batch * Accum * Seq;
@@ -72,13 +82,33 @@ public sealed record TrainConfig
         if (GradClip < 0) throw new UserError($"train: grad_clip must be ≥ 0 (got {GradClip})");
         if (EvalWindows < 1) throw new UserError($"train: eval_windows must be ≥ 1 (got {EvalWindows})");
         if (Threads < 1) throw new UserError($"train: --threads must be ≥ 1 (got {Threads})");
+        if (Windows is not (null or "auto" or WindowLayout.Stream or WindowLayout.AlignedMode))
+            throw new UserError($"train: --windows must be auto, stream or aligned (got '{Windows}')");
+        if (Windows == WindowLayout.AlignedMode && Separator < 0)
+            throw new UserError("train: --windows aligned needs a separator token: train on a data folder whose tokenizer has an end-of-text id, or use --windows stream");
         long steps = TotalSteps;
         return this with
         {
+            Windows = Windows is null or "auto" ? WindowLayout.Stream : Windows,
+            Separator = Windows is null or "auto" or WindowLayout.Stream ? -1 : Separator,
             Warmup = Warmup >= 0 ? Warmup : Math.Max(1, steps / 20),
             EvalEvery = EvalEvery > 0 ? EvalEvery : Math.Max(1, steps / 20),
             CkptEvery = CkptEvery >= 0 ? CkptEvery : Math.Max(1, steps / 10),
         };
+    }
+
+    /// <summary>
+    /// Settles what the data decides: with <see cref="Windows"/> null or "auto", aligned windows when the data is
+    /// line-structured (<see cref="DataManifest.LineStructured"/>: Question-Formation, or a manifest that asks for them),
+    /// stream otherwise; aligned windows take the tokenizer's end-of-text id as separator.
+    /// </summary>
+    public TrainConfig ForData(DataManifest manifest, ITokenizer tokenizer)
+    {
+        string mode = Windows is null or "auto" ? (manifest.LineStructured ? WindowLayout.AlignedMode : WindowLayout.Stream) : Windows;
+        int sep = mode == WindowLayout.AlignedMode ? (Separator >= 0 ? Separator : tokenizer.EndOfTextId) : -1;
+        if (mode == WindowLayout.AlignedMode && sep < 0)
+            throw new UserError("train: --windows aligned needs a separator token, but the data's tokenizer has no end-of-text id; use --windows stream");
+        return this with { Windows = mode, Separator = sep };
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

@@ -9,21 +9,26 @@ namespace ScalingLab.Training;
 
 /// <summary>What one training step reports to the caller (for a progress line).</summary>
 public sealed record StepReport(long Step, long TotalSteps, long Tokens, double TrainLoss, double? ValLoss, double Lr,
-                                double GradNorm, double TokensPerS, TimeSpan Elapsed, TimeSpan Eta, string? Checkpoint);
+                                double GradNorm, double TokensPerS, TimeSpan Elapsed, TimeSpan Eta, string? Checkpoint,
+                                double? TrainEvalLoss = null);
 
 /// <summary>How a call to <see cref="Trainer.Run"/> ended.</summary>
 /// <remarks>
 /// <see cref="BeatUnigramStep"/> and <see cref="BeatUnigramSeconds"/>: the first evaluation whose val loss fell below
-/// the unigram model's, and the training wall time to it (null if none did).
+/// the unigram model's, and the training wall time to it (null if none did). <see cref="FinalTrainLoss"/> and
+/// <see cref="MinTrainLoss"/>: the loss on the fixed training windows (the training loss Niu et al. quote), at the last
+/// evaluation and at its lowest.
 /// </remarks>
 public sealed record TrainResult(long Step, long TotalSteps, long Tokens, double? MinValLoss, long? MinValStep,
                                  double? FinalValLoss, double UnigramEntropy, double UnigramValLoss, bool Completed,
-                                 long? BeatUnigramStep = null, double? BeatUnigramSeconds = null);
+                                 long? BeatUnigramStep = null, double? BeatUnigramSeconds = null,
+                                 double? FinalTrainLoss = null, double? MinTrainLoss = null, long? MinTrainStep = null);
 
 /// <summary>
 /// Trains a <see cref="TransformerLm"/> in a run folder: AdamW with warmup + cosine, global-norm clipping, gradient
-/// accumulation, windows without replacement, a fixed validation set evaluated every k steps (the minimum and its
-/// step recorded, Kaplan-style early stopping), metrics.jsonl, and checkpoints on the Pythia schedule. Everything a
+/// accumulation, windows without replacement (stream grid or document-aligned, <see cref="WindowLayout"/>), a fixed
+/// validation set evaluated every k steps (the minimum and its step recorded, Kaplan-style early stopping) beside the
+/// same number of fixed training windows (the training loss), metrics.jsonl, and checkpoints on the Pythia schedule. Everything a
 /// step depends on is in the checkpoint, so <see cref="Resume"/> continues bit-identically (same seed and threads).
 /// A NaN/Inf loss or gradient stops the run before the update, marks it failed (RUN/FAILED) and keeps the last good
 /// checkpoint.
@@ -37,14 +42,16 @@ public sealed class Trainer
     private readonly TrainConfig _cfg;
     private readonly ITokenSequence _train, _val;
     private readonly WindowSampler _sampler;
-    private readonly long[] _evalStarts;
+    private readonly WindowLayout _valLayout;
+    private readonly int[] _evalWindows, _trainEvalWindows;
     private readonly LrSchedule _schedule;
     private readonly CheckpointSchedule _ckpts;
     private readonly int[] _inputs, _targets, _window;
     private long _step, _tokens;
     private double? _minVal;
     private long? _minValStep;
-    private double? _lastVal;
+    private double? _lastVal, _lastTrain, _minTrain;
+    private long? _minTrainStep;
     private long? _beatStep;
     private double? _beatSeconds;
     private readonly double _unigramEntropy, _unigramVal;
@@ -73,8 +80,10 @@ public sealed class Trainer
         Model = new TransformerLm(model, cfg.Batch, cfg.Seq, gemm, cfg.Threads);
         Optimizer = new AdamW(Model.Parameters.Length, Model.Params.Select(p => (p.Offset, p.Length, p.Decay)),
                               cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay, cfg.Threads);
-        _sampler = new WindowSampler(train, cfg.Seq, cfg.Seed);
-        _evalStarts = WindowSampler.EvalStarts(val, cfg.Seq, cfg.EvalWindows);
+        _sampler = WindowSampler.For(train, cfg);
+        _valLayout = WindowLayout.For(val, cfg, "validation");
+        _evalWindows = _valLayout.EvalWindows(cfg.EvalWindows);
+        _trainEvalWindows = _sampler.Layout.EvalWindows(cfg.EvalWindows);
         long total = cfg.TotalSteps;
         _schedule = new LrSchedule(cfg.Lr, cfg.Lr * cfg.MinLrRatio, cfg.Warmup, total);
         _ckpts = new CheckpointSchedule(cfg.CkptLogUntil, cfg.CkptEvery, total);
@@ -152,6 +161,9 @@ public sealed class Trainer
         t._minVal = state.MinValLoss;
         t._minValStep = state.MinValStep;
         t._lastVal = state.LastValLoss;
+        t._lastTrain = state.LastTrainLoss;
+        t._minTrain = state.MinTrainLoss;
+        t._minTrainStep = state.MinTrainStep;
         t._beatStep = state.BeatUnigramStep;
         t._beatSeconds = state.BeatUnigramSeconds;
         t._elapsedBefore = state.ElapsedSeconds;
@@ -180,7 +192,9 @@ public sealed class Trainer
             // Step 0: the initial weights, evaluated and saved (Pythia keeps step 0).
             double v0 = Evaluate();
             RecordVal(v0, 0);
-            metrics.Append(new MetricsRow { Step = 0, Tokens = 0, ValLoss = v0 });
+            double tr0 = EvaluateTrain();
+            RecordTrain(tr0, 0);
+            metrics.Append(new MetricsRow { Step = 0, Tokens = 0, ValLoss = v0, TrainEvalLoss = tr0 });
             _lastCheckpoint = SaveCheckpoint(0);
         }
 
@@ -209,17 +223,20 @@ public sealed class Trainer
             _tokens += _cfg.TokensPerStep;
             double stepSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
 
-            double? val = null;
+            double? val = null, trainEval = null;
             if (_step % _cfg.EvalEvery == 0 || _step == total)
             {
                 val = Evaluate();
                 if (!double.IsFinite(val.Value)) Fail(_step, $"validation loss is {val.Value}");
                 RecordVal(val.Value, _step);
+                trainEval = EvaluateTrain();
+                RecordTrain(trainEval.Value, _step);
             }
             double tps = _cfg.TokensPerStep / Math.Max(stepSeconds, 1e-9);
             metrics.Append(new MetricsRow
             {
                 Step = _step, Tokens = _tokens, TrainLoss = trainLoss, ValLoss = val, Lr = lr, GradNorm = gradNorm, TokensPerS = tps,
+                TrainEvalLoss = trainEval,
             });
             string? saved = null;
             if (_ckpts.IsCheckpoint(_step)) saved = _lastCheckpoint = SaveCheckpoint(_step, lr, clock.Elapsed.TotalSeconds);
@@ -229,34 +246,48 @@ public sealed class Trainer
                 var elapsed = clock.Elapsed;
                 double perStep = elapsed.TotalSeconds / Math.Max(1, _step - firstStep);
                 onStep(new StepReport(_step, total, _tokens, trainLoss, val, lr, gradNorm, tps, elapsed,
-                                      TimeSpan.FromSeconds(perStep * (total - _step)), saved));
+                                      TimeSpan.FromSeconds(perStep * (total - _step)), saved, trainEval));
             }
         }
 
         bool completed = _step >= total;
         var result = new TrainResult(_step, total, _tokens, _minVal, _minValStep, _lastVal,
-                                     _unigramEntropy, _unigramVal, completed, _beatStep, _beatSeconds);
+                                     _unigramEntropy, _unigramVal, completed, _beatStep, _beatSeconds,
+                                     _lastTrain, _minTrain, _minTrainStep);
         if (completed) WriteSummary(result, clock.Elapsed.TotalSeconds);
         return result;
     }
 
-    /// <summary>Mean validation loss over the fixed evaluation windows, in batches of the training batch size.</summary>
-    public double Evaluate()
+    /// <summary>
+    /// Mean validation loss per predicted token over the fixed evaluation windows, in batches of the training batch
+    /// size (every target of the stream grid; the whole documents of aligned windows).
+    /// </summary>
+    public double Evaluate() => MeanLoss(_val, _valLayout, _evalWindows);
+
+    /// <summary>
+    /// The training loss: mean loss per predicted token over a fixed set of training windows (as many as the
+    /// validation set, spread evenly over the training split), with the current weights and no update.
+    /// </summary>
+    public double EvaluateTrain() => MeanLoss(_train, _sampler.Layout, _trainEvalWindows);
+
+    private double MeanLoss(ITokenSequence tokens, WindowLayout layout, int[] windows)
     {
         int b = _cfg.Batch, t = _cfg.Seq;
         double sum = 0;
-        for (int i = 0; i < _evalStarts.Length; i += b)
+        long count = 0;
+        for (int i = 0; i < windows.Length; i += b)
         {
-            int n = Math.Min(b, _evalStarts.Length - i);
+            int n = Math.Min(b, windows.Length - i);
+            int predicted = 0;
             for (int j = 0; j < n; j++)
             {
-                _val.Read(_evalStarts[i + j], _window);
-                _window.AsSpan(0, t).CopyTo(_inputs.AsSpan(j * t, t));
-                _window.AsSpan(1, t).CopyTo(_targets.AsSpan(j * t, t));
+                layout.Read(tokens, windows[i + j], _window, _inputs.AsSpan(j * t, t), _targets.AsSpan(j * t, t));
+                predicted += layout.Targets(windows[i + j]);
             }
-            sum += (double)Model.Forward(_inputs.AsSpan(0, n * t), _targets.AsSpan(0, n * t), n) * n;
+            sum += (double)Model.Forward(_inputs.AsSpan(0, n * t), _targets.AsSpan(0, n * t), n) * predicted;
+            count += predicted;
         }
-        return sum / _evalStarts.Length;
+        return count == 0 ? 0 : sum / count;
     }
 
     /// <summary>‖g‖₂ in float64 over fixed chunks, so the value does not depend on threads or scheduling.</summary>
@@ -283,6 +314,12 @@ public sealed class Trainer
         if (_minVal is null || val < _minVal) { _minVal = val; _minValStep = step; }
     }
 
+    private void RecordTrain(double loss, long step)
+    {
+        _lastTrain = loss;
+        if (_minTrain is null || loss < _minTrain) { _minTrain = loss; _minTrainStep = step; }
+    }
+
     private string SaveCheckpoint(long step, double lr = 0, double elapsed = 0)
     {
         var rng = _sampler.EpochRng;
@@ -290,7 +327,8 @@ public sealed class Trainer
         {
             Step = step, Tokens = _tokens, DataEpoch = _sampler.Epoch, DataIndex = _sampler.Index,
             RngKey = rng.Key, RngCounter = rng.Counter, Lr = lr, WarmupSteps = _cfg.Warmup, TotalSteps = _cfg.TotalSteps,
-            AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal, BeatUnigramStep = _beatStep, BeatUnigramSeconds = _beatSeconds, ElapsedSeconds = _elapsedBefore + elapsed,
+            AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal,
+            LastTrainLoss = _lastTrain, MinTrainLoss = _minTrain, MinTrainStep = _minTrainStep, BeatUnigramStep = _beatStep, BeatUnigramSeconds = _beatSeconds, ElapsedSeconds = _elapsedBefore + elapsed,
         };
         return Checkpoints.Save(_runDir, step, Model, Optimizer, state);
     }
@@ -308,7 +346,9 @@ public sealed class Trainer
         var o = new Dictionary<string, object?>
         {
             ["status"] = "done", ["step"] = r.Step, ["tokens"] = r.Tokens, ["min_val_loss"] = r.MinValLoss,
-            ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss, ["unigram_entropy"] = r.UnigramEntropy,
+            ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss,
+            ["final_train_loss"] = r.FinalTrainLoss, ["min_train_loss"] = r.MinTrainLoss, ["min_train_step"] = r.MinTrainStep,
+            ["windows"] = _cfg.Windows, ["unigram_entropy"] = r.UnigramEntropy,
             ["unigram_val_loss"] = r.UnigramValLoss, ["beat_unigram_step"] = r.BeatUnigramStep,
             ["beat_unigram_s"] = r.BeatUnigramSeconds, ["elapsed_s"] = _elapsedBefore + elapsed,
         };

@@ -37,6 +37,12 @@ public sealed record TrainerState
     [JsonPropertyName("min_val_step")] public long? MinValStep { get; init; }
     /// <summary>Validation loss of the latest evaluation.</summary>
     [JsonPropertyName("last_val_loss")] public double? LastValLoss { get; init; }
+    /// <summary>Training loss (fixed training windows) of the latest evaluation.</summary>
+    [JsonPropertyName("last_train_loss")] public double? LastTrainLoss { get; init; }
+    /// <summary>Lowest training loss (fixed training windows) so far.</summary>
+    [JsonPropertyName("min_train_loss")] public double? MinTrainLoss { get; init; }
+    /// <summary>Step of <see cref="MinTrainLoss"/>.</summary>
+    [JsonPropertyName("min_train_step")] public long? MinTrainStep { get; init; }
     /// <summary>First evaluated step whose val loss beat the unigram model's (null until one does).</summary>
     [JsonPropertyName("beat_unigram_step")] public long? BeatUnigramStep { get; init; }
     /// <summary>Training wall time to <see cref="BeatUnigramStep"/>.</summary>

@@ -56,7 +56,7 @@ internal sealed class ReferenceLm(ModelConfig cfg, IReadOnlyList<ParamView> view
         ? 0.5 * x * (1 + ErfTests.SeriesErf(x / Math.Sqrt(2)))
         : 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
-    /// <summary>Mean cross-entropy (nats) of the batch; records the sublayer updates and final hidden state.</summary>
+    /// <summary>Mean cross-entropy (nats) of the batch over the targets that are not negative (ignored); records the sublayer updates and final hidden state.</summary>
     public double Loss(double[] theta, int[] inputs, int[] targets, int batch, int T)
     {
         AttnUpdates.Clear(); MlpUpdates.Clear();
@@ -125,15 +125,18 @@ internal sealed class ReferenceLm(ModelConfig cfg, IReadOnlyList<ParamView> view
         var head = UntiedHead ?? Get(theta, neox ? "embed_out.weight" : "wte.weight");
         var logits = Dense(hf, head, [], N, C, V, outIn: true);
         double loss = 0;
+        int counted = 0;
         for (int r = 0; r < N; r++)
         {
+            if (targets[r] < 0) continue; // an ignored target: no loss
+            counted++;
             double mx = double.MinValue;
             for (int j = 0; j < V; j++) mx = Math.Max(mx, logits[r * V + j]);
             double z = 0;
             for (int j = 0; j < V; j++) z += Math.Exp(logits[r * V + j] - mx);
             loss += mx + Math.Log(z) - logits[r * V + targets[r]];
         }
-        return loss / N;
+        return counted == 0 ? 0 : loss / counted;
     }
 
     /// <summary>GPT-NeoX rotary: rotate_half pairing over the first rot dims, θ = t·10000^(−2i/rot).</summary>

@@ -102,6 +102,52 @@ public class TrainerTests
                      SafeTensors.Read(Path.Combine(last, "model.safetensors"))["wte.weight"].Data);
     }
 
+    /// <summary>
+    /// Document-aligned windows on Question-Formation lines: a run stopped between checkpoints and resumed ends with the
+    /// same bits as an uninterrupted one (the sampler position round-trips through trainer_state.json), and the
+    /// training loss on fixed training windows is recorded beside the validation loss (metrics and summary.json).
+    /// </summary>
+    [Fact]
+    public void AlignedWindowsResumeBitIdenticallyAndRecordTheTrainingLoss()
+    {
+        var train = WindowLayoutTests.QfTokens(300, 5);
+        var val = WindowLayoutTests.QfTokens(60, 6);
+        var model = new ModelConfig { NLayer = 1, DModel = 16, NHead = 2, DFf = 32, NCtx = 40, VocabSize = train.VocabSize };
+        var cfg = TinyTrain(tokens: 4 * 40 * 20) with { Seq = 40, Windows = "aligned", Separator = 0 };
+        string whole = NewRun(), split = NewRun();
+        var full = Trainer.Start(whole, model, cfg, train, val, new ReferenceGemm());
+        var r = full.Run();
+        var partial = Trainer.Start(split, model, cfg, train, val, new ReferenceGemm()).Run(stopAfterStep: 15);
+        Assert.False(partial.Completed);
+        var resumed = Trainer.Resume(split, train, val, new ReferenceGemm());
+        Assert.Equal(12, resumed.Step);
+        var r2 = resumed.Run();
+        Assert.Equal(full.Model.Parameters, resumed.Model.Parameters);
+        Assert.Equal(Losses(whole), Losses(split));
+        Assert.Equal(r, r2 with { BeatUnigramSeconds = r.BeatUnigramSeconds });
+
+        Assert.Equal("aligned", Trainer.ReadRunConfig(whole).Train.Windows);
+        var rows = MetricsLog.Read(Path.Combine(whole, "metrics.jsonl"));
+        Assert.All(rows, row => Assert.Equal(row.ValLoss is null, row.TrainEvalLoss is null));
+        Assert.Equal(rows[^1].TrainEvalLoss, r.FinalTrainLoss);
+        Assert.Equal(rows.Where(x => x.TrainEvalLoss is not null).Min(x => x.TrainEvalLoss), r.MinTrainLoss);
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(whole, "summary.json")))!;
+        Assert.Equal(r.FinalTrainLoss, (double)summary["final_train_loss"]!);
+        Assert.Equal("aligned", (string)summary["windows"]!);
+        // The training loss is the loss of those windows under the final weights: recompute it independently.
+        var layout = WindowLayout.AlignedOn(train, 40, 0);
+        double sum = 0; long n = 0;
+        var x = new int[40]; var y = new int[40]; var w = new int[41];
+        var m = Checkpoints.Load(Checkpoints.List(whole)[^1].Path, 1, 40, new ReferenceGemm());
+        foreach (int k in layout.EvalWindows(cfg.EvalWindows))
+        {
+            layout.Read(train, k, w, x, y);
+            sum += (double)m.Forward(x, y, 1) * layout.Targets(k);
+            n += layout.Targets(k);
+        }
+        Assert.Equal(sum / n, r.FinalTrainLoss!.Value, 5);
+    }
+
     [Fact]
     public void CheckpointLoadsBackIntoAnEqualModel()
     {
