@@ -34,46 +34,44 @@ public static class DynamicsCommand
         var batch = new Option<int?>("--batch") { Description = "sequences in the evaluation batch (default: the run's training batch)" };
         var ckaThreshold = new Option<double>("--cka-threshold") { Description = "CKA that counts as converged", DefaultValueFactory = _ => 0.45 };
         var earlyFraction = new Option<double>("--early-fraction") { Description = "'early' means by this fraction of training", DefaultValueFactory = _ => 0.10 };
-        var paramPer = new Option<double>("--param-per") { Description = "parameter PER at the end that counts as large", DefaultValueFactory = _ => 0.95 };
-        var gradPer = new Option<double>("--grad-per") { Description = "gradient PER that counts as large, relative to the model's largest", DefaultValueFactory = _ => 0.90 };
+        var perRule = new Option<string>("--per-rule") { Description = "how 'large PER' is decided: quantile (at or above the model's --quantile across layers; default), init (≥ --init-ratio × the PER at the first checkpoint) or absolute (the paper's Pythia thresholds --param-per / --grad-per)", DefaultValueFactory = _ => "quantile" };
+        var quantile = new Option<double>("--quantile") { Description = "with --per-rule quantile: the quantile across the model's layers (0.5 = median)", DefaultValueFactory = _ => 0.5 };
+        var initRatio = new Option<double>("--init-ratio") { Description = "with --per-rule init: fraction of its initial PER a layer must keep to count as large", DefaultValueFactory = _ => 1.0 };
+        var paramPer = new Option<double>("--param-per") { Description = "with --per-rule absolute: parameter PER at the end that counts as large", DefaultValueFactory = _ => 0.95 };
+        var gradPer = new Option<double>("--grad-per") { Description = "with --per-rule absolute: gradient PER that counts as large, relative to the model's largest", DefaultValueFactory = _ => 0.90 };
         var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (per size: median-layer convergence fraction; per run: MCC row)" };
-        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, paramPer, gradPer, threads, gemm, json })
+        var json = new Option<bool>("--json") { Description = "print the result as one JSON object (thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings)" };
+        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var rule = parse.GetValue(perRule) switch
+            {
+                "quantile" => PerRule.Quantile,
+                "init" => PerRule.Init,
+                "absolute" => PerRule.Absolute,
+                var other => throw new UserError($"dynamics: --per-rule '{other}' is not known; use quantile, init or absolute"),
+            };
             string[] runDirs = parse.GetValue(runs) ?? [];
             if (runDirs.Length == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
             string dir = parse.GetValue(outDir) ?? throw new UserError("dynamics: give --out DIR for the tables and plots");
-            var t = new IndicatorThresholds(parse.GetValue(ckaThreshold), parse.GetValue(earlyFraction), parse.GetValue(paramPer), parse.GetValue(gradPer));
-            if (t.Cka is < 0 or > 1 || t.EarlyFraction is <= 0 or > 1 || t.ParamPer is < 0 or > 1 || t.GradPerRelative is < 0 or > 1)
-                throw new UserError("dynamics: thresholds must lie in [0, 1] (--early-fraction in (0, 1])");
-            int[]? layerList = ParseLayers(parse.GetValue(layers));
-            int th = parse.GetValue(threads);
-            if (th < 0) throw new UserError($"dynamics: --threads must be ≥ 0 (got {th})");
-            if (th == 0) th = Environment.ProcessorCount;
-            var g = Gemm.Create(parse.GetValue(gemm)!, th);
-            var err = parse.InvocationConfiguration.Error;
-            // Check every run before the long work starts.
-            foreach (string r in runDirs) ActivationCapture.CheckLayers(SeriesAnalyzer.Open(r).Config, layerList);
-            var results = new List<RunDynamics>();
-            foreach (string r in runDirs)
+            var r = DynamicsAnalysis.Run(new DynamicsOptions
             {
-                var eval = EvalBatch.ForRun(r, parse.GetValue(data), parse.GetValue(split), parse.GetValue(offset), parse.GetValue(batch));
-                err.WriteLine($"dynamics: {r}: evaluating on the {eval.Source}");
-                results.Add(SeriesAnalyzer.Analyze(r, eval, g, th, layerList, err));
-            }
-            var summary = new DynamicsReport.Summary(results, t);
-            var files = DynamicsReport.Write(summary, dir);
+                Runs = runDirs, OutDir = dir, Layers = ParseLayers(parse.GetValue(layers)), Data = parse.GetValue(data), Split = parse.GetValue(split),
+                Offset = parse.GetValue(offset), Batch = parse.GetValue(batch), Threads = parse.GetValue(threads), Gemm = parse.GetValue(gemm)!,
+                Thresholds = new IndicatorThresholds(parse.GetValue(ckaThreshold), parse.GetValue(earlyFraction), parse.GetValue(paramPer),
+                                                     parse.GetValue(gradPer), rule, parse.GetValue(quantile), parse.GetValue(initRatio)),
+                Log = parse.InvocationConfiguration.Error,
+            });
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
             {
-                output.WriteLine(DynamicsReport.BriefJson(summary, dir));
+                output.WriteLine(r.ToJson());
                 return 0;
             }
-            output.Write(DynamicsReport.Table(summary));
-            output.WriteLine($"wrote {files.Count} files to {dir}");
+            output.Write(r.Table());
+            output.WriteLine($"wrote {r.Files.Count} files to {dir}");
             return 0;
         });
         cmd.Subcommands.Add(CreateCka());

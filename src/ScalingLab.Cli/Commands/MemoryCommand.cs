@@ -216,132 +216,51 @@ public static class MemoryCommand
 
     private static Command CreateRadius()
     {
+        var d = new RadiusOptions();
         var matrix = new Option<string>("--matrix") { Description = "activation vectors: raw little-endian float32 row-major (needs --dim) or float32 .npy" };
         var dim = new Option<int?>("--dim") { Description = "vector dimension n of a raw --matrix file" };
         var checkpoint = new Option<string>("--checkpoint") { Description = "a checkpoint folder RUN/ckpt-N: take the vectors from the model's activations" };
         var shard = new Option<string>("--shard") { Description = "with --checkpoint: the data folder whose tokens are sampled" };
-        var split = new Option<string>("--split") { Description = "with --checkpoint: which split of --shard to sample", DefaultValueFactory = _ => "val" };
-        var chunks = new Option<int>("--chunks") { Description = "with --checkpoint: random chunks, one vector each (the paper: 80K)", DefaultValueFactory = _ => 4096 };
-        var seqLen = new Option<int>("--seq-len") { Description = "with --checkpoint: tokens per chunk (the paper: 256; capped at n_ctx)", DefaultValueFactory = _ => 256 };
-        var batch = new Option<int>("--batch") { Description = "with --checkpoint: chunks per forward pass", DefaultValueFactory = _ => 16 };
+        var split = new Option<string>("--split") { Description = "with --checkpoint: which split of --shard to sample (the paper sampled training text)", DefaultValueFactory = _ => d.Split };
+        var chunks = new Option<int>("--chunks") { Description = "with --checkpoint: random chunks drawn without replacement, one vector each (the paper: 80K)", DefaultValueFactory = _ => d.Chunks };
+        var seqLen = new Option<int>("--seq-len") { Description = "with --checkpoint: tokens per chunk (the paper: 256; capped at n_ctx)", DefaultValueFactory = _ => d.SeqLen };
+        var batch = new Option<int>("--batch") { Description = "with --checkpoint: chunks per forward pass", DefaultValueFactory = _ => d.Batch };
         var beforeNorm = new Option<bool>("--before-final-norm") { Description = "with --checkpoint: take the hidden state before the final LayerNorm (default: after, the vector feeding the LM head)" };
-        var outDir = new Option<string>("--out") { Description = "folder for radius.json, nn_distances.csv and radius_histogram.svg" };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the random subsets", DefaultValueFactory = _ => 1UL };
+        var nullDraws = new Option<int>("--null-draws") { Description = "draws of the Gaussian null (same count, the sample's mean and covariance); 0 = none", DefaultValueFactory = _ => d.NullDraws };
+        var outDir = new Option<string>("--out") { Description = "folder for radius.json and radius_histogram.svg" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the chunk starts, the random subsets and the null draws", DefaultValueFactory = _ => d.Seed };
         var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var bins = new Option<int>("--bins") { Description = "histogram bins", DefaultValueFactory = _ => 40 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend for the distance blocks: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (mean, median, count, predicted_radius, subsets)" };
+        var bins = new Option<int>("--bins") { Description = "histogram bins", DefaultValueFactory = _ => d.Bins };
+        var gemm = new Option<string>("--gemm") { Description = "GEMM backend for the distance blocks: auto, managed, openblas, reference", DefaultValueFactory = _ => d.Gemm };
+        var json = new Option<bool>("--json") { Description = "print the result as one JSON object (mean, median, count, mean_over2r, ratio_to_null, subsets, ...)" };
         var cmd = new Command("radius",
-            "Nearest-neighbour radius (Niu et al. §6.1): each vector's exact Euclidean distance to its nearest neighbour\n" +
-            "within random 25/50/75/100% subsets, mean/median/histogram, against the predicted radius r = √(n/2πe)\n" +
-            "(neighbours predicted about 2r apart).\n\n" +
+            "Nearest-neighbour radius (Niu et al. §6.1 / App. F.1): each vector's exact Euclidean distance to its nearest\n" +
+            "neighbour within random 25/50/75/100% subsets, against the predicted separation 2r, r = √(n/2πe), and against\n" +
+            "a null: as many Gaussian vectors with the sample's mean and covariance (ratio < 0.95 = closer than chance).\n\n" +
             "Examples:\n" +
             "  scalinglab memory radius --checkpoint runs/r1/ckpt-00001000 --shard data/tinyshakespeare --chunks 4096 --out radius\n" +
             "  scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius\n" +
             "  scalinglab memory radius --matrix acts.npy --json");
-        foreach (var o in new Option[] { matrix, dim, checkpoint, shard, split, chunks, seqLen, batch, beforeNorm, outDir, seed, threads, bins, gemm, json })
+        foreach (var o in new Option[] { matrix, dim, checkpoint, shard, split, chunks, seqLen, batch, beforeNorm, nullDraws, outDir, seed, threads, bins, gemm, json })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var r = RadiusAnalysis.Run(new RadiusOptions
+            {
+                Matrix = parse.GetValue(matrix), Dim = parse.GetValue(dim), Checkpoint = parse.GetValue(checkpoint), Data = parse.GetValue(shard),
+                Split = parse.GetValue(split)!, Chunks = parse.GetValue(chunks), SeqLen = parse.GetValue(seqLen), Batch = parse.GetValue(batch),
+                BeforeFinalNorm = parse.GetValue(beforeNorm), NullDraws = parse.GetValue(nullDraws), OutDir = parse.GetValue(outDir),
+                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), Bins = parse.GetValue(bins), Gemm = parse.GetValue(gemm)!,
+                Log = parse.InvocationConfiguration.Error,
+            });
             var output = parse.InvocationConfiguration.Output;
-            var err = parse.InvocationConfiguration.Error;
-            int t = parse.GetValue(threads) is > 0 and var tt ? tt : Environment.ProcessorCount;
-            int nb = parse.GetValue(bins);
-            if (nb < 1) throw new UserError($"--bins must be ≥ 1 (got {nb})");
-            string? path = parse.GetValue(matrix), ckpt = parse.GetValue(checkpoint);
-            if ((path is null) == (ckpt is null))
-                throw new UserError("give the vectors either with --matrix FILE (raw float32 with --dim n, or .npy) or with --checkpoint DIR --shard DIR");
-            var g = Gemm.Create(parse.GetValue(gemm)!, t);
-            float[] data;
-            int rows, n;
-            if (path is not null)
-            {
-                (data, rows, n) = VectorFile.Read(path, parse.GetValue(dim));
-                err.WriteLine(F($"radius: {rows} vectors of dimension {n} from {path}"));
-            }
-            else
-            {
-                string dataDir = parse.GetValue(shard) ?? throw new UserError("--checkpoint needs --shard DIR (the data folder to sample chunks from)");
-                if (!Directory.Exists(ckpt)) throw new UserError($"checkpoint folder '{ckpt}' not found");
-                int b = parse.GetValue(batch), c = parse.GetValue(chunks);
-                if (b < 1) throw new UserError($"--batch must be ≥ 1 (got {b})");
-                if (c < 2) throw new UserError($"--chunks must be ≥ 2 (got {c})");
-                var cfg = ModelConfig.FromJson(File.ReadAllText(Path.Combine(ckpt, "config.json")));
-                int len = Math.Min(parse.GetValue(seqLen), cfg.NCtx);
-                if (len < 1) throw new UserError($"--seq-len must be ≥ 1 (got {len})");
-                var model = Checkpoints.Load(ckpt, b, len, g, t);
-                using var ds = Data.TokenDataset.Open(dataDir);
-                var tokens = ds.Split(parse.GetValue(split)!);
-                bool after = !parse.GetValue(beforeNorm);
-                err.WriteLine(F($"radius: {c} chunks of {len} tokens from {dataDir} ({parse.GetValue(split)}), final position {(after ? "after" : "before")} the final LayerNorm"));
-                var sampling = new ProgressLine(err, "activations:");
-                data = ActivationSampler.FinalPositions(model, tokens, c, parse.GetValue(seed), after, sampling.Report);
-                sampling.Finish();
-                rows = c;
-                n = cfg.DModel;
-            }
-            var searching = new ProgressLine(err, "nearest neighbours:");
-            var report = NeighbourRadius.Measure(data, rows, n, g, t, parse.GetValue(seed), bins: nb,
-                progress: searching.Report);
-            searching.Finish();
-            WriteRadius(parse, report, output, nb);
+            if (parse.GetValue(json)) output.WriteLine(r.ToJson());
+            else output.Write(r.Table());
+            if (r.Files.Count > 0) parse.InvocationConfiguration.Error.WriteLine($"wrote {string.Join(" and ", r.Files)}");
             return 0;
         });
         return cmd;
     }
-
-    // each subset's value at most the previous one's: a larger sample only brings neighbours closer
-    private static bool Falls(IEnumerable<double> values)
-    {
-        var v = values.ToArray();
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[i - 1]) return false;
-        return true;
-    }
-
-    private static void WriteRadius(ParseResult parse, RadiusReport report, TextWriter output, int bins)
-    {
-        object Stats(RadiusStatistics s) => new
-        {
-            fraction = s.Fraction, count = s.Count, mean = s.Mean, median = s.Median, std = s.Std, min = s.Min, max = s.Max,
-            histogram = new { edges = s.BinEdges, counts = s.BinCounts },
-        };
-        var all = report.All;
-        var doc = new
-        {
-            mean = all.Mean, median = all.Median, count = all.Count, dim = report.Dim,
-            predicted_radius = report.PredictedRadius, predicted_separation = report.PredictedSeparation,
-            seconds = report.Seconds, mean_falls_with_sample = Falls(report.Subsets.Select(s => s.Mean)),
-            median_falls_with_sample = Falls(report.Subsets.Select(s => s.Median)), subsets = report.Subsets.Select(Stats),
-        };
-        string? dir = parse.GetValue<string>("--out");
-        if (dir is not null)
-        {
-            Directory.CreateDirectory(dir);
-            AtomicFile.WriteAllText(Path.Combine(dir, "radius.json"), JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
-            var charts = report.Subsets.Select(s =>
-            {
-                var c = new Chart(F($"{100 * s.Fraction:0}% subset ({s.Count} vectors)"), "nearest-neighbour distance", "vectors") { Width = 560, Height = 400 };
-                c.Bars.Add(new Bars("NN distances", s.BinEdges[..^1], s.BinEdges[1..], [.. s.BinCounts.Select(v => (double)v)]));
-                c.RefLines.Add(new RefLine(s.Mean, true, F($"mean {s.Mean:0.##}")));
-                c.RefLines.Add(new RefLine(report.PredictedSeparation, true, F($"2r = {report.PredictedSeparation:0.##}")) { Color = "#d62728" });
-                return c;
-            }).ToList();
-            ChartGrid.Save(Path.Combine(dir, "radius_histogram.svg"), charts, 2);
-            parse.InvocationConfiguration.Error.WriteLine($"wrote {Path.Combine(dir, "radius.json")} and radius_histogram.svg");
-        }
-        if (parse.GetValue<bool>("--json"))
-        {
-            output.WriteLine(JsonSerializer.Serialize(doc));
-            return;
-        }
-        output.WriteLine(F($"nearest-neighbour distance of {report.Vectors} vectors, n = {report.Dim} ({report.Seconds:0.0} s)"));
-        output.WriteLine(F($"predicted: radius r = √(n/2πe) = {report.PredictedRadius:0.###}, neighbours about 2r = {report.PredictedSeparation:0.###} apart"));
-        output.WriteLine("  subset    count       mean     median        std        min        max   mean/2r");
-        output.WriteLine($"  mean falls as the sample grows: {(Falls(report.Subsets.Select(s => s.Mean)) ? "yes" : "no")}; median: {(Falls(report.Subsets.Select(s => s.Median)) ? "yes" : "no")} (the paper saw both fall)");
-        foreach (var s in report.Subsets)
-            output.WriteLine(F($"  {100 * s.Fraction,5:0}%  {s.Count,7}  {s.Mean,9:0.####}  {s.Median,9:0.####}  {s.Std,9:0.####}  {s.Min,9:0.####}  {s.Max,9:0.####}  {s.Mean / report.PredictedSeparation,8:0.###}"));
-    }
-
 
     // ---------------------------------------------------------------- bound
 
@@ -365,76 +284,16 @@ public static class MemoryCommand
         foreach (var o in new Option[] { n, N, D, seq, layers, demb, a, run, json }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            var r = LossBoundAnalysis.Run(new LossBoundOptions
+            {
+                Run = parse.GetValue(run), Dim = parse.GetValue(n), Params = parse.GetValue(N), Tokens = parse.GetValue(D),
+                SeqLen = parse.GetValue(seq), Layers = parse.GetValue(layers), DEmb = parse.GetValue(demb), A = parse.GetValue(a),
+            });
             var output = parse.InvocationConfiguration.Output;
-            var inputs = new LossBoundInputs();
-            double? plateau = null, finalTrain = null;
-            string? runDir = parse.GetValue(run);
-            if (runDir is not null)
-            {
-                (inputs, plateau, finalTrain) = FromRun(runDir);
-            }
-            inputs = inputs with
-            {
-                Dim = parse.GetValue(n) ?? inputs.Dim, Params = parse.GetValue(N) ?? inputs.Params, Tokens = parse.GetValue(D) ?? inputs.Tokens,
-                SeqLen = parse.GetValue(seq) ?? inputs.SeqLen, Layers = parse.GetValue(layers) ?? inputs.Layers,
-                DEmb = parse.GetValue(demb) ?? inputs.DEmb, A = parse.GetValue(a) ?? inputs.A,
-            };
-            var r = LossBound.Compute(inputs);
-            if (parse.GetValue(json))
-            {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    n = inputs.Dim, @params = inputs.Params, tokens = inputs.Tokens, seq_len = inputs.SeqLen, layers = inputs.Layers,
-                    d_emb = inputs.DEmb, a = inputs.A, patterns = r.PatternCount, radius = r.Radius,
-                    log_z_paper_lower = r.LogZPaperLower, log_z_paper_upper = r.LogZPaperUpper, log_z_exact = r.LogZExact,
-                    log_z_correct_lower = r.LogZCorrectLower,
-                    loss_bound = r.LossFloor, loss_paper_upper_z = r.LossPaperUpper, loss_paper_lower_z = r.LossPaperLower,
-                    loss_paper_exact_z = r.LossExact, loss_consistent_upper_z = r.ConsistentLossUpper, loss_consistent_exact_z = r.ConsistentLossExact,
-                    eq2_constant = r.EqTwoConstant, n_from_params = r.DimFromParams, optimal_n_for_data = r.OptimalDimForData,
-                    optimal_params_for_data = r.OptimalParamsForData, optimal_tokens_for_params = r.OptimalTokensForParams,
-                    params_per_token_squared = r.ParamsPerTokenSquared, implied_ratio = r.ImpliedRatio,
-                    n_for_unit_z_exact = Finite(r.DimForUnitZExact), measured_min_val_loss = plateau, measured_final_train_loss = finalTrain,
-                }));
-                return 0;
-            }
-            output.WriteLine(F($"inputs: n = {inputs.Dim:G6}, N = {inputs.Params:G4} params, D = {inputs.Tokens:G4} tokens, T_max = {inputs.SeqLen:G6}, l = {inputs.Layers:G4}, d_emb = {inputs.DEmb:G6}, A = {inputs.A:G4}"));
-            output.WriteLine(F($"patterns d = D/T_max = {r.PatternCount:G4}; radius r = √(n/2πe) = {r.Radius:0.###} (neighbours ≈ {2 * r.Radius:0.##} apart)"));
-            output.WriteLine(F($"partition function log Z_t (Eq. 14): paper {r.LogZPaperLower:0.###} … {r.LogZPaperUpper:0.###}; exact d·m_n(r) {r.LogZExact:0.###} (correct lower {r.LogZCorrectLower:0.###})"));
-            output.WriteLine(F($"loss bound (Prop. 4): L ≥ {r.LossFloor:0} nat/token; paper's L ≈ log Z_t + 1/Z_t = {r.LossPaperUpper:G5} (upper Z), {r.LossExact:G5} (exact Z)"));
-            output.WriteLine(F($"  consistent reading (E_t = g_t): L ≈ log Z_t = {r.ConsistentLossUpper:0.###} (upper Z), {r.ConsistentLossExact:0.###} (exact Z), no floor at 1"));
-            output.WriteLine(F($"trade-off (Prop. 5, N = O(D²)): N ≈ {r.EqTwoConstant:G4}·n (Eq. 2) so this N stores n ≈ {r.DimFromParams:G4}"));
-            output.WriteLine(F($"  Z_t = 1 (upper end) needs n = d²/π = {r.OptimalDimForData:G4}: N* = {r.OptimalParamsForData:G4} for this D; D* = {r.OptimalTokensForParams:G4} for this N"));
-            output.WriteLine(F($"  N/D² = {r.ParamsPerTokenSquared:G4} (theory's constant {r.ImpliedRatio:G4}; the paper measured ≈ 8.6e-10 on OpenELM — set-up dependent)"));
-            output.WriteLine(F($"  with the exact ball mass, Z_t = 1 at n ≈ {r.DimForUnitZExact:G4} (grows like log D, not D²)"));
-            if (runDir is not null)
-                output.WriteLine(F($"measured: min val loss {(plateau is null ? "n/a" : plateau.Value.ToString("0.####", Inv))}, final train loss {(finalTrain is null ? "n/a" : finalTrain.Value.ToString("0.####", Inv))} (bound {r.LossFloor:0})"));
+            if (parse.GetValue(json)) output.WriteLine(r.ToJson());
+            else output.Write(r.Table());
             return 0;
         });
         return cmd;
-    }
-
-    private static (LossBoundInputs, double?, double?) FromRun(string runDir)
-    {
-        string cfgPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(cfgPath)) throw new UserError($"'{runDir}' is not a run folder (no config.json)");
-        var cfg = ModelConfig.FromJson(File.ReadAllText(cfgPath));
-        string trainPath = Path.Combine(runDir, "train.json");
-        var train = File.Exists(trainPath) ? TrainConfig.FromJson(File.ReadAllText(trainPath)) : null;
-        string metricsPath = Path.Combine(runDir, "metrics.jsonl");
-        var rows = File.Exists(metricsPath) ? MetricsLog.Read(metricsPath) : [];
-        double? minVal = rows.Where(r => r.ValLoss is not null).Select(r => r.ValLoss!.Value).DefaultIfEmpty(double.NaN).Min();
-        if (double.IsNaN(minVal.Value)) minVal = null;
-        double? lastTrain = rows.LastOrDefault(r => r.TrainLoss is not null)?.TrainLoss;
-        long tokens = rows.Count > 0 ? rows.Max(r => r.Tokens) : 0;
-        if (tokens <= 0) tokens = train?.Tokens ?? 0;
-        if (tokens <= 0) throw new UserError($"'{runDir}' records no trained tokens (metrics.jsonl or train.json); give --tokens");
-        double nParams = ModelAccounting.NonEmbeddingParams(cfg);
-        double seqLen = train?.Seq ?? cfg.NCtx;
-        var inputs = new LossBoundInputs
-        {
-            Dim = cfg.DModel, Params = nParams, Tokens = tokens, SeqLen = seqLen, Layers = cfg.NLayer, DEmb = cfg.DModel,
-            A = nParams / ((double)cfg.NLayer * cfg.DModel * cfg.DModel),
-        };
-        return (inputs, minVal, lastTrain);
     }
 }

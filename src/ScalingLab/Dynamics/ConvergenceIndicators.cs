@@ -1,18 +1,60 @@
+using System.Globalization;
+using ScalingLab.Common;
+
 namespace ScalingLab.Dynamics;
 
-/// <summary>Thresholds of the three per-layer indicators (training-dynamics.md §5; defaults as the paper).</summary>
-/// <param name="Cka">CKA with the final checkpoint that counts as converged (0.45).</param>
+/// <summary>How "large PER" is decided per layer (training-dynamics.md §5; the rule is printed with every MCC table).</summary>
+public enum PerRule
+{
+    /// <summary>
+    /// Relative to the model: a layer's PER at the end is large when it is at or above the model's
+    /// <see cref="IndicatorThresholds.Quantile"/> quantile across its layers (parameters and gradients separately).
+    /// Small models never reach Pythia's absolute 0.95 (a square Gaussian W_O starts near 0.80), so this is the default.
+    /// </summary>
+    Quantile,
+    /// <summary>Relative to initialisation: PER at the end ≥ <see cref="IndicatorThresholds.InitRatio"/> × PER at the first checkpoint (step 0).</summary>
+    Init,
+    /// <summary>The paper's (Pythia) thresholds: parameter PER ≥ <see cref="IndicatorThresholds.ParamPer"/>; gradient PER ≥ <see cref="IndicatorThresholds.GradPerRelative"/> × the model's largest.</summary>
+    Absolute,
+}
+
+/// <summary>Thresholds of the three per-layer indicators (training-dynamics.md §5).</summary>
+/// <param name="Cka">CKA with the final checkpoint that counts as converged (0.45, the paper's).</param>
 /// <param name="EarlyFraction">"Early" means by this fraction of training (0.10).</param>
-/// <param name="ParamPer">Parameter PER at the end that counts as large (0.95).</param>
-/// <param name="GradPerRelative">Gradient PER at the end that counts as large, relative to the largest of the model's layers (0.90).</param>
-public sealed record IndicatorThresholds(double Cka = 0.45, double EarlyFraction = 0.10, double ParamPer = 0.95, double GradPerRelative = 0.90);
+/// <param name="ParamPer">With <see cref="PerRule.Absolute"/>: parameter PER at the end that counts as large (0.95).</param>
+/// <param name="GradPerRelative">With <see cref="PerRule.Absolute"/>: gradient PER that counts as large, relative to the largest of the model's layers (0.90).</param>
+/// <param name="Rule">How large PER is decided (default <see cref="PerRule.Quantile"/>).</param>
+/// <param name="Quantile">With <see cref="PerRule.Quantile"/>: the quantile across the model's layers at or above which PER is large (0.5 = the median).</param>
+/// <param name="InitRatio">With <see cref="PerRule.Init"/>: the fraction of its initial PER a layer must keep to count as large (1.0).</param>
+public sealed record IndicatorThresholds(double Cka = 0.45, double EarlyFraction = 0.10, double ParamPer = 0.95, double GradPerRelative = 0.90,
+                                         PerRule Rule = PerRule.Quantile, double Quantile = 0.5, double InitRatio = 1.0)
+{
+    /// <summary>The PER rule in words, as printed beside the MCC table.</summary>
+    public string DescribePer() => Rule switch
+    {
+        PerRule.Quantile => Inv($"large PER = at or above the model's {100 * Quantile:0.#}th percentile across its layers at the end of training (parameters and gradients separately; rule 'quantile')"),
+        PerRule.Init => Inv($"large PER = PER at the end ≥ {InitRatio:0.###} × its value at the first checkpoint (initialisation), parameters and gradients separately (rule 'init')"),
+        _ => Inv($"large PER: parameters ≥ {ParamPer:0.##} at the end; gradients ≥ {GradPerRelative:0.##} × the model's largest (the paper's Pythia thresholds; rule 'absolute')"),
+    };
+
+    /// <summary>Throws <see cref="UserError"/> when a threshold lies outside its range.</summary>
+    public IndicatorThresholds Validate()
+    {
+        if (Cka is < 0 or > 1 || EarlyFraction is <= 0 or > 1 || ParamPer is < 0 or > 1 || GradPerRelative is < 0 or > 1 || Quantile is < 0 or > 1)
+            throw new UserError("dynamics: thresholds must lie in [0, 1] (--early-fraction in (0, 1])");
+        if (!(InitRatio > 0)) throw new UserError($"dynamics: --init-ratio must be > 0 (got {InitRatio})");
+        return this;
+    }
+
+    private static string Inv(FormattableString f) => f.ToString(CultureInfo.InvariantCulture);
+}
 
 /// <summary>
 /// The binary indicators of Diehl Martinez et al. (2024, §5 "Linking convergence to rank"), per layer:
 /// early convergence (CKA with the final checkpoint ≥ 0.45 at some checkpoint within the first 10% of
-/// training), large parameter PER (≥ 0.95 at the end), and large gradient PER (≥ 90% of the largest
-/// gradient PER of the model's layers at the end). The MCC between the first and each of the others
-/// is the paper's table.
+/// training), large parameter PER and large gradient PER (by the <see cref="PerRule"/> of the thresholds; the
+/// paper's absolute rule is ≥ 0.95, and ≥ 90% of the model's largest gradient PER). The MCC between the first
+/// and each of the others is the paper's table.
 /// </summary>
 public static class ConvergenceIndicators
 {
@@ -42,21 +84,36 @@ public static class ConvergenceIndicators
         return null;
     }
 
-    /// <summary>Large parameter PER: PER ≥ threshold, per layer.</summary>
-    public static bool[] LargeParamPer(ReadOnlySpan<double> perAtEnd, IndicatorThresholds t)
+    /// <summary>Large parameter PER per layer by <see cref="IndicatorThresholds.Rule"/>; <paramref name="perAtStart"/> (first checkpoint) is needed by <see cref="PerRule.Init"/> only.</summary>
+    public static bool[] LargeParamPer(ReadOnlySpan<double> perAtEnd, IndicatorThresholds t, ReadOnlySpan<double> perAtStart = default) =>
+        t.Rule == PerRule.Absolute ? AtLeast(perAtEnd, t.ParamPer) : Relative(perAtEnd, perAtStart, t);
+
+    /// <summary>Large gradient PER per layer by <see cref="IndicatorThresholds.Rule"/> (absolute: ≥ GradPerRelative × the largest).</summary>
+    public static bool[] LargeGradPer(ReadOnlySpan<double> gradPerAtEnd, IndicatorThresholds t, ReadOnlySpan<double> gradPerAtStart = default)
     {
-        var result = new bool[perAtEnd.Length];
-        for (int i = 0; i < result.Length; i++) result[i] = perAtEnd[i] >= t.ParamPer;
+        if (t.Rule != PerRule.Absolute) return Relative(gradPerAtEnd, gradPerAtStart, t);
+        double max = double.NegativeInfinity;
+        foreach (double v in gradPerAtEnd) if (v > max) max = v;
+        return AtLeast(gradPerAtEnd, t.GradPerRelative * max);
+    }
+
+    private static bool[] Relative(ReadOnlySpan<double> end, ReadOnlySpan<double> start, IndicatorThresholds t)
+    {
+        if (t.Rule == PerRule.Quantile)
+        {
+            var finite = end.ToArray().Where(double.IsFinite).ToArray();
+            return finite.Length == 0 ? new bool[end.Length] : AtLeast(end, Percentiles.Of(finite, 100 * t.Quantile));
+        }
+        if (start.Length != end.Length) throw new ArgumentException("the init rule needs the PER at the first checkpoint of every layer");
+        var result = new bool[end.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = end[i] >= t.InitRatio * start[i];
         return result;
     }
 
-    /// <summary>Large gradient PER: PER ≥ GradPerRelative × the largest PER among <paramref name="gradPerAtEnd"/>.</summary>
-    public static bool[] LargeGradPer(ReadOnlySpan<double> gradPerAtEnd, IndicatorThresholds t)
+    private static bool[] AtLeast(ReadOnlySpan<double> values, double cut)
     {
-        double max = double.NegativeInfinity;
-        foreach (double v in gradPerAtEnd) if (v > max) max = v;
-        var result = new bool[gradPerAtEnd.Length];
-        for (int i = 0; i < result.Length; i++) result[i] = gradPerAtEnd[i] >= t.GradPerRelative * max;
+        var result = new bool[values.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = values[i] >= cut;
         return result;
     }
 }

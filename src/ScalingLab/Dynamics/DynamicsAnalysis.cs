@@ -2,12 +2,37 @@ using ScalingLab.Common;
 
 namespace ScalingLab.Dynamics;
 
-/// <summary>The MCC table row of one model: early convergence against each rank indicator (null = undefined).</summary>
+/// <summary>One MCC cell: the value, or null with the reason (which indicator was constant across the layers).</summary>
+/// <param name="Value">The Matthews correlation; null when undefined.</param>
+/// <param name="Undefined">Why it is undefined, e.g. "early convergence (ATT) is true in all 6 layers"; null when defined.</param>
+public sealed record MccCell(double? Value, string? Undefined)
+{
+    /// <summary>The cell of two labellings: MCC, or the constant one named.</summary>
+    public static MccCell Of(bool[] early, string earlyName, bool[] large, string largeName)
+    {
+        double? v = Matthews.Correlation(early, large);
+        if (v is not null) return new MccCell(v, null);
+        var constant = new List<string>();
+        if (early.Distinct().Count() < 2) constant.Add($"{earlyName} is {(early.Length > 0 && early[0] ? "true" : "false")} in all {early.Length} layers");
+        if (large.Distinct().Count() < 2) constant.Add($"{largeName} is {(large.Length > 0 && large[0] ? "true" : "false")} in all {large.Length} layers");
+        return new MccCell(null, string.Join("; ", constant));
+    }
+
+    /// <summary>"0.63" or "undefined".</summary>
+    public override string ToString() => Matthews.Format(Value);
+}
+
+/// <summary>The MCC table row of one model: early convergence against each rank indicator.</summary>
 /// <param name="ParamAtt">MCC(early ATT, large PER of W_O).</param>
 /// <param name="GradAtt">MCC(early ATT, large PER of ∇W_O).</param>
 /// <param name="ParamMlp">MCC(early MLP, large PER of the down projection).</param>
 /// <param name="GradMlp">MCC(early MLP, large PER of its gradient).</param>
-public sealed record MccRow(double? ParamAtt, double? GradAtt, double? ParamMlp, double? GradMlp);
+public sealed record MccRow(MccCell ParamAtt, MccCell GradAtt, MccCell ParamMlp, MccCell GradMlp)
+{
+    /// <summary>The four cells in table order.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<MccCell> Cells => [ParamAtt, GradAtt, ParamMlp, GradMlp];
+}
 
 /// <summary>The per-layer indicators of one site of one model.</summary>
 public sealed record SiteIndicators(bool[] Early, bool[] LargeParamPer, bool[] LargeGradPer);
@@ -19,6 +44,90 @@ public sealed record SiteIndicators(bool[] Early, bool[] LargeParamPer, bool[] L
 /// </summary>
 public static class DynamicsAnalysis
 {
+    /// <summary>Fewer layers than this and an MCC across layers says little (a warning is printed with the table).</summary>
+    public const int MinLayersForMcc = 4;
+
+    /// <summary>
+    /// The entry point: measures every run's checkpoint series (<see cref="SeriesAnalyzer"/>) on its evaluation batch
+    /// (<see cref="EvalBatch"/>), derives the indicators and MCC (<see cref="Summarise"/>), and writes the tables and
+    /// plots to <see cref="DynamicsOptions.OutDir"/> when set (<see cref="DynamicsReport.Write"/>).
+    /// </summary>
+    public static DynamicsResult Run(DynamicsOptions o)
+    {
+        if (o.Runs.Count == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
+        o.Thresholds.Validate();
+        if (o.Threads < 0) throw new UserError($"dynamics: --threads must be ≥ 0 (got {o.Threads})");
+        int threads = o.Threads == 0 ? Environment.ProcessorCount : o.Threads;
+        var gemm = Tensors.Gemm.Create(o.Gemm, threads);
+        // Check every run before the long work starts.
+        foreach (string r in o.Runs) ActivationCapture.CheckLayers(SeriesAnalyzer.Open(r).Config, o.Layers);
+        var series = new List<RunDynamics>();
+        foreach (string r in o.Runs)
+        {
+            var eval = EvalBatch.ForRun(r, o.Data, o.Split, o.Offset, o.Batch);
+            o.Log?.WriteLine($"dynamics: {r}: evaluating on the {eval.Source}");
+            series.Add(SeriesAnalyzer.Analyze(r, eval, gemm, threads, o.Layers, o.Log));
+        }
+        var result = Summarise(series, o.Thresholds);
+        if (o.OutDir is null) return result;
+        var files = DynamicsReport.Write(result, o.OutDir);
+        return result with { Out = o.OutDir, Files = files };
+    }
+
+    /// <summary>The derived answers for measured series: per run the MCC row (reasons for undefined cells) and warnings; per size the convergence fractions.</summary>
+    public static DynamicsResult Summarise(IReadOnlyList<RunDynamics> series, IndicatorThresholds t)
+    {
+        var warnings = new List<string>();
+        var models = new List<DynamicsModel>();
+        foreach (var r in series)
+        {
+            string? warning = r.Layers < MinLayersForMcc
+                ? $"{r.Run} ({r.Size}): the MCC correlates {r.Layers} layer{(r.Layers == 1 ? "" : "s")} (< {MinLayersForMcc}); so few items cannot give an informative correlation"
+                : null;
+            if (warning is not null) warnings.Add(warning);
+            models.Add(new DynamicsModel(r.Run, r.Size, r.Layers, r.Steps.Length, MedianFirstFraction(r, Site.Att, t.Cka),
+                                         MedianFirstFraction(r, Site.Mlp, t.Cka), Mcc(r, t), warning));
+        }
+        var sizes = new List<DynamicsSize>();
+        foreach (var g in series.GroupBy(r => r.Size).OrderBy(g => SizeKey(g.Key)))
+        {
+            (double?, string) Frac(Site site)
+            {
+                var fr = g.Select(r => MedianFirstFraction(r, site, t.Cka)).ToList();
+                if (fr.Any(f => f is null)) return (null, fr.All(f => f is null) ? "never" : "mixed");
+                double mean = fr.Average(f => f!.Value);
+                return (mean, mean.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            var (att, attS) = Frac(Site.Att);
+            var (mlp, mlpS) = Frac(Site.Mlp);
+            sizes.Add(new DynamicsSize(g.Key, g.Count(), att, mlp, attS, mlpS));
+        }
+        return new DynamicsResult(series, t, t.DescribePer(), models, sizes, warnings, MccSummary(models));
+    }
+
+    /// <summary>"MCC: 7 of 8 cells defined on the models with ≥ 6 layers (...)": the acceptance line, with why cells are undefined.</summary>
+    private static string MccSummary(IReadOnlyList<DynamicsModel> models)
+    {
+        var deep = models.Where(m => m.Layers >= 6).ToList();
+        int all = models.Sum(m => m.Mcc.Cells.Count), defined = models.Sum(m => m.Mcc.Cells.Count(c => c.Value is not null));
+        string text = $"MCC: {defined} of {all} cells defined";
+        if (deep.Count > 0)
+        {
+            int dAll = deep.Sum(m => m.Mcc.Cells.Count), dDef = deep.Sum(m => m.Mcc.Cells.Count(c => c.Value is not null));
+            text += $"; {dDef} of {dAll} on the {deep.Count} model{(deep.Count == 1 ? "" : "s")} with ≥ 6 layers";
+            if (2 * dDef < dAll) text += " (fewer than half: see the reasons above; each names the indicator that was constant across layers)";
+        }
+        else text += "; no model has ≥ 6 layers, so few cells can be informative";
+        return text;
+    }
+
+    /// <summary>Sort key of a size label "LxD": by width, then layers.</summary>
+    public static (int, int, string) SizeKey(string size)
+    {
+        var parts = size.Split('x');
+        return parts.Length == 2 && int.TryParse(parts[0], out int l) && int.TryParse(parts[1], out int d) ? (d, l, size) : (int.MaxValue, 0, size);
+    }
+
     /// <summary>Percentiles (<see cref="Percentiles.Standard"/>) across layers, per checkpoint: [checkpoint][level].</summary>
     public static double[][] AcrossLayers(double[][] perCheckpoint) =>
         perCheckpoint.Select(row => Percentiles.Of(row, Percentiles.Standard)).ToArray();
@@ -30,8 +139,8 @@ public static class DynamicsAnalysis
         for (int l = 0; l < run.Layers; l++)
             early[l] = ConvergenceIndicators.EarlyConvergence(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t);
         return new SiteIndicators(early,
-            ConvergenceIndicators.LargeParamPer(run.ParamPer[site][^1], t),
-            ConvergenceIndicators.LargeGradPer(run.GradPer[site][^1], t));
+            ConvergenceIndicators.LargeParamPer(run.ParamPer[site][^1], t, run.ParamPer[site][0]),
+            ConvergenceIndicators.LargeGradPer(run.GradPer[site][^1], t, run.GradPer[site][0]));
     }
 
     /// <summary>The MCC row of one model (the paper's table has one per model size).</summary>
@@ -40,8 +149,10 @@ public static class DynamicsAnalysis
         var att = Indicators(run, Site.Att, t);
         var mlp = Indicators(run, Site.Mlp, t);
         return new MccRow(
-            Matthews.Correlation(att.Early, att.LargeParamPer), Matthews.Correlation(att.Early, att.LargeGradPer),
-            Matthews.Correlation(mlp.Early, mlp.LargeParamPer), Matthews.Correlation(mlp.Early, mlp.LargeGradPer));
+            MccCell.Of(att.Early, "early convergence (ATT)", att.LargeParamPer, "large PER of W_O"),
+            MccCell.Of(att.Early, "early convergence (ATT)", att.LargeGradPer, "large PER of ∇W_O"),
+            MccCell.Of(mlp.Early, "early convergence (MLP)", mlp.LargeParamPer, "large PER of the MLP down projection"),
+            MccCell.Of(mlp.Early, "early convergence (MLP)", mlp.LargeGradPer, "large PER of its gradient"));
     }
 
     /// <summary>

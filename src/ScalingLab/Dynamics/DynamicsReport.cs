@@ -14,55 +14,11 @@ namespace ScalingLab.Dynamics;
 /// </summary>
 public static class DynamicsReport
 {
-    /// <summary>What the analysis found, ready to print and save.</summary>
-    public sealed record Summary(IReadOnlyList<RunDynamics> Runs, IndicatorThresholds Thresholds)
-    {
-        /// <summary>Runs grouped by model size, smallest first (by layers, then width).</summary>
-        public IReadOnlyList<IGrouping<string, RunDynamics>> BySize =>
-            Runs.GroupBy(r => r.Size).OrderBy(g => SizeKey(g.Key)).ToList();
-    }
-
-    private static (int, int, string) SizeKey(string size)
-    {
-        var parts = size.Split('x');
-        return parts.Length == 2 && int.TryParse(parts[0], out int l) && int.TryParse(parts[1], out int d) ? (d, l, size) : (int.MaxValue, 0, size);
-    }
-
     private static string F(double v) => double.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture);
     private static string F(double? v) => v is { } x ? F(x) : "";
 
-    /// <summary>The human table: per model size, the median-layer convergence fraction and the MCC row.</summary>
-    public static string Table(Summary s)
-    {
-        var sb = new StringBuilder();
-        var t = s.Thresholds;
-        sb.AppendLine(Inv($"Fraction of training at which the median layer first reaches CKA ≥ {t.Cka:0.##} with the final checkpoint:"));
-        sb.AppendLine($"{"size",-10} {"runs",4} {"ATT",8} {"MLP",8}");
-        foreach (var g in s.BySize)
-        {
-            string Frac(Site site)
-            {
-                var fr = g.Select(r => DynamicsAnalysis.MedianFirstFraction(r, site, t.Cka)).ToList();
-                if (fr.Any(f => f is null)) return fr.All(f => f is null) ? "never" : "mixed";
-                return Inv($"{fr.Average(f => f!.Value):0.000}");
-            }
-            sb.AppendLine($"{g.Key,-10} {g.Count(),4} {Frac(Site.Att),8} {Frac(Site.Mlp),8}");
-        }
-        sb.AppendLine();
-        sb.AppendLine(Inv($"Matthews correlation of early convergence (CKA ≥ {t.Cka:0.##} by {t.EarlyFraction:0.##} of training) with large PER"));
-        sb.AppendLine(Inv($"(parameters: PER ≥ {t.ParamPer:0.##}; gradients: ≥ {t.GradPerRelative:0.##} × the model's largest), per run; PER = ER / min(rows, cols):"));
-        sb.AppendLine($"{"size",-10} {"θ^ATT",9} {"∇θ^ATT",9} {"θ^MLP",9} {"∇θ^MLP",9}  run");
-        foreach (var g in s.BySize)
-            foreach (var r in g)
-            {
-                var m = DynamicsAnalysis.Mcc(r, t);
-                sb.AppendLine($"{r.Size,-10} {Matthews.Format(m.ParamAtt),9} {Matthews.Format(m.GradAtt),9} {Matthews.Format(m.ParamMlp),9} {Matthews.Format(m.GradMlp),9}  {r.Run}");
-            }
-        return sb.ToString();
-    }
-
     /// <summary>Writes every output file into <paramref name="outDir"/> (created if missing).</summary>
-    public static IReadOnlyList<string> Write(Summary s, string outDir)
+    public static IReadOnlyList<string> Write(DynamicsResult s, string outDir)
     {
         Directory.CreateDirectory(outDir);
         var written = new List<string>();
@@ -72,17 +28,17 @@ public static class DynamicsReport
         Save("size_means.csv", SizeMeansCsv(s));
         Save("indicators.csv", IndicatorsCsv(s));
         Save("mcc.csv", MccCsv(s));
-        Save("mcc.txt", Table(s));
+        Save("mcc.txt", s.Table());
         Save("dynamics.json", Json(s));
         foreach (var (name, panels) in Charts(s)) { string p = Path.Combine(outDir, name); ChartGrid.Save(p, panels, panels.Count); written.Add(p); }
         return written;
     }
 
     /// <summary>One row per (run, checkpoint, layer, site): CKA, ER and PER of the parameter and of its gradient.</summary>
-    public static string LayersCsv(Summary s)
+    public static string LayersCsv(DynamicsResult s)
     {
         var sb = new StringBuilder("run,size,step,fraction,layer,site,cka,param_erank,param_per,grad_erank,grad_per\n");
-        foreach (var r in s.Runs)
+        foreach (var r in s.Series)
             for (int c = 0; c < r.Steps.Length; c++)
                 for (int l = 0; l < r.Layers; l++)
                     foreach (Site site in Enum.GetValues<Site>())
@@ -95,10 +51,10 @@ public static class DynamicsReport
     }
 
     /// <summary>The 10/25/50/75/90th percentiles across layers, per (run, checkpoint, site, metric).</summary>
-    public static string PercentilesCsv(Summary s)
+    public static string PercentilesCsv(DynamicsResult s)
     {
         var sb = new StringBuilder("run,size,step,fraction,site,metric,p10,p25,p50,p75,p90\n");
-        foreach (var r in s.Runs)
+        foreach (var r in s.Series)
             foreach (Site site in Enum.GetValues<Site>())
                 foreach (var (metric, data) in Metrics(r, site))
                 {
@@ -112,7 +68,7 @@ public static class DynamicsReport
     }
 
     /// <summary>Mean across layers per checkpoint, averaged over the runs of each size at their shared steps.</summary>
-    public static string SizeMeansCsv(Summary s)
+    public static string SizeMeansCsv(DynamicsResult s)
     {
         var sb = new StringBuilder("size,runs,step,site,metric,mean\n");
         foreach (var g in s.BySize)
@@ -128,10 +84,10 @@ public static class DynamicsReport
     }
 
     /// <summary>The three indicators per (run, layer, site).</summary>
-    public static string IndicatorsCsv(Summary s)
+    public static string IndicatorsCsv(DynamicsResult s)
     {
         var sb = new StringBuilder("run,size,layer,site,early_convergence,large_param_per,large_grad_per,first_fraction_cka\n");
-        foreach (var r in s.Runs)
+        foreach (var r in s.Series)
             foreach (Site site in Enum.GetValues<Site>())
             {
                 var ind = DynamicsAnalysis.Indicators(r, site, s.Thresholds);
@@ -147,47 +103,20 @@ public static class DynamicsReport
     }
 
     /// <summary>The MCC table per run ("undefined" where an indicator is constant across layers).</summary>
-    public static string MccCsv(Summary s)
+    public static string MccCsv(DynamicsResult s)
     {
-        var sb = new StringBuilder("run,size,param_att,grad_att,param_mlp,grad_mlp\n");
-        foreach (var r in s.Runs)
+        var sb = new StringBuilder("run,size,layers,param_att,grad_att,param_mlp,grad_mlp,undefined_because\n");
+        foreach (var m in s.Models)
         {
-            var m = DynamicsAnalysis.Mcc(r, s.Thresholds);
-            sb.Append(Csv(r.Run)).Append(',').Append(r.Size).Append(',')
-              .Append(string.Join(',', new[] { m.ParamAtt, m.GradAtt, m.ParamMlp, m.GradMlp }.Select(v => v is { } x ? F(x) : "undefined"))).Append('\n');
+            sb.Append(Csv(m.Run)).Append(',').Append(m.Size).Append(',').Append(m.Layers).Append(',')
+              .Append(string.Join(',', m.Mcc.Cells.Select(c => c.Value is { } x ? F(x) : "undefined"))).Append(',')
+              .Append(Csv(string.Join(" | ", m.Mcc.Cells.Where(c => c.Undefined is not null).Select(c => c.Undefined)))).Append('\n');
         }
         return sb.ToString();
     }
 
-    /// <summary>The `--json` answer: per size the median-layer convergence fraction, per run the MCC row, and the output folder.</summary>
-    public static string BriefJson(Summary s, string outDir)
-    {
-        var t = s.Thresholds;
-        var sizes = new JsonArray();
-        foreach (var g in s.BySize)
-        {
-            JsonNode? Frac(Site site)
-            {
-                var fr = g.Select(r => DynamicsAnalysis.MedianFirstFraction(r, site, t.Cka)).ToList();
-                return fr.Any(f => f is null) ? null : JsonValue.Create(fr.Average(f => f!.Value));
-            }
-            sizes.Add(new JsonObject { ["size"] = g.Key, ["runs"] = g.Count(), ["median_first_fraction_att"] = Frac(Site.Att), ["median_first_fraction_mlp"] = Frac(Site.Mlp) });
-        }
-        var runs = new JsonArray();
-        foreach (var r in s.Runs)
-        {
-            var m = DynamicsAnalysis.Mcc(r, t);
-            runs.Add(new JsonObject
-            {
-                ["run"] = r.Run, ["size"] = r.Size, ["checkpoints"] = r.Steps.Length,
-                ["mcc"] = new JsonObject { ["param_att"] = N(m.ParamAtt), ["grad_att"] = N(m.GradAtt), ["param_mlp"] = N(m.ParamMlp), ["grad_mlp"] = N(m.GradMlp) },
-            });
-        }
-        return new JsonObject { ["out"] = outDir, ["cka_threshold"] = t.Cka, ["sizes"] = sizes, ["runs"] = runs }.ToJsonString();
-    }
-
     /// <summary>One JSON document with every number (NaN and undefined as null).</summary>
-    public static string Json(Summary s)
+    public static string Json(DynamicsResult s)
     {
         var t = s.Thresholds;
         var root = new JsonObject
@@ -196,10 +125,13 @@ public static class DynamicsReport
             ["thresholds"] = new JsonObject
             {
                 ["cka"] = t.Cka, ["early_fraction"] = t.EarlyFraction, ["param_per"] = t.ParamPer, ["grad_per_relative"] = t.GradPerRelative,
+                ["rule"] = t.Rule.ToString().ToLowerInvariant(), ["quantile"] = t.Quantile, ["init_ratio"] = t.InitRatio,
             },
+            ["per_rule"] = s.PerRule,
+            ["warnings"] = new JsonArray(s.Warnings.Select(w => (JsonNode)w).ToArray()),
         };
         var runs = new JsonArray();
-        foreach (var r in s.Runs)
+        foreach (var r in s.Series)
         {
             var m = DynamicsAnalysis.Mcc(r, t);
             var run = new JsonObject
@@ -212,7 +144,11 @@ public static class DynamicsReport
                     ["att"] = N(DynamicsAnalysis.MedianFirstFraction(r, Site.Att, t.Cka)),
                     ["mlp"] = N(DynamicsAnalysis.MedianFirstFraction(r, Site.Mlp, t.Cka)),
                 },
-                ["mcc"] = new JsonObject { ["param_att"] = N(m.ParamAtt), ["grad_att"] = N(m.GradAtt), ["param_mlp"] = N(m.ParamMlp), ["grad_mlp"] = N(m.GradMlp) },
+                ["mcc"] = new JsonObject { ["param_att"] = N(m.ParamAtt.Value), ["grad_att"] = N(m.GradAtt.Value), ["param_mlp"] = N(m.ParamMlp.Value), ["grad_mlp"] = N(m.GradMlp.Value) },
+                ["mcc_undefined_because"] = new JsonObject
+                {
+                    ["param_att"] = m.ParamAtt.Undefined, ["grad_att"] = m.GradAtt.Undefined, ["param_mlp"] = m.ParamMlp.Undefined, ["grad_mlp"] = m.GradMlp.Undefined,
+                },
             };
             foreach (Site site in Enum.GetValues<Site>())
             {
@@ -249,12 +185,12 @@ public static class DynamicsReport
     }
 
     /// <summary>The plots (file name, side-by-side ATT and MLP panels): per run, CKA percentile bands; per size, mean CKA and mean PER of parameters and gradients.</summary>
-    public static IReadOnlyList<(string Name, IReadOnlyList<Chart> Panels)> Charts(Summary s)
+    public static IReadOnlyList<(string Name, IReadOnlyList<Chart> Panels)> Charts(DynamicsResult s)
     {
         var charts = new List<(string, IReadOnlyList<Chart>)>();
         var t = s.Thresholds;
         int index = 0;
-        foreach (var r in s.Runs)
+        foreach (var r in s.Series)
         {
             var panels = new List<Chart>();
             foreach (Site site in Enum.GetValues<Site>())

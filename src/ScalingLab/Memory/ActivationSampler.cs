@@ -16,8 +16,10 @@ public static class ActivationSampler
 {
     /// <summary>
     /// Runs <paramref name="model"/> on <paramref name="chunks"/> windows of <c>model.SeqLen</c> tokens drawn at
-    /// seeded random starts from <paramref name="tokens"/>, in batches of <c>model.MaxBatch</c>; returns
-    /// chunks × d_model floats, row-major. The model's capture sink is used during the call and restored.
+    /// seeded random starts from <paramref name="tokens"/>, without replacement (<see cref="ChunkStarts"/>: no two
+    /// chunks share a start, so no vector is a copy of another by construction), in batches of
+    /// <c>model.MaxBatch</c>; returns chunks × d_model floats, row-major. The model's capture sink is used during
+    /// the call and restored.
     /// </summary>
     public static float[] FinalPositions(TransformerLm model, ITokenSequence tokens, int chunks, ulong seed,
                                          bool afterFinalNorm = true, Action<double>? progress = null)
@@ -30,8 +32,7 @@ public static class ActivationSampler
         var result = new float[(long)chunks * c];
         var inputs = new int[batchMax * t];
         var sink = new LastPositionSink(t);
-        var rng = new Rng(seed, 0x43484E4BUL);
-        long starts = tokens.Count - t + 1;
+        var starts = ChunkStarts(tokens.Count - t + 1, chunks, seed);
         var previous = model.Capture;
         model.Capture = sink;
         try
@@ -39,11 +40,7 @@ public static class ActivationSampler
             for (int done = 0; done < chunks;)
             {
                 int b = Math.Min(batchMax, chunks - done);
-                for (int s = 0; s < b; s++)
-                {
-                    long start = Math.Min(starts - 1, (long)(rng.NextDouble() * starts));
-                    tokens.Read(start, inputs.AsSpan(s * t, t));
-                }
+                for (int s = 0; s < b; s++) tokens.Read(starts[done + s], inputs.AsSpan(s * t, t));
                 sink.Target = result.AsMemory(done * c, b * c);
                 model.Forward(inputs.AsSpan(0, b * t), default, b);
                 done += b;
@@ -56,6 +53,28 @@ public static class ActivationSampler
         }
         if (afterFinalNorm) ApplyFinalNorm(model, result, c);
         return result;
+    }
+
+    /// <summary>
+    /// <paramref name="chunks"/> distinct chunk starts drawn uniformly from [0, <paramref name="starts"/>) without
+    /// replacement (Floyd's algorithm: every k-subset equally likely), seeded through <see cref="Rng"/>; in draw order.
+    /// </summary>
+    public static long[] ChunkStarts(long starts, int chunks, ulong seed)
+    {
+        if (chunks < 1) throw new UserError($"radius: --chunks must be ≥ 1 (got {chunks})");
+        if (chunks > starts)
+            throw new UserError($"radius: --chunks {chunks} exceeds the {starts} distinct chunk starts of the split; lower --chunks or --seq-len, or use a longer split");
+        var rng = new Rng(seed, 0x43484E4BUL);
+        var taken = new HashSet<long>(chunks);
+        var order = new long[chunks];
+        int k = 0;
+        for (long j = starts - chunks; j < starts; j++)
+        {
+            long pick = Math.Min(j, (long)(rng.NextDouble() * (j + 1)));
+            if (!taken.Add(pick)) taken.Add(pick = j); // j is new: every earlier pick was ≤ an earlier j
+            order[k++] = pick;
+        }
+        return order;
     }
 
     // ln_f (gpt2) or final_layer_norm (neox), with the model's own weights and kernel

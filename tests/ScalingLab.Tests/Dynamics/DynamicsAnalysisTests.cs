@@ -30,13 +30,14 @@ public class DynamicsAnalysisTests
         // Param PER ≥ 0.95: layers 0, 2 → TP 1, FP 1 (layer 1), FN 1 (layer 2), TN 1 → MCC 0.
         // Grad PER ≥ 0.9 × 0.8: layers 0, 1 → MCC 1.
         var r = MakeRun("a", [1, 3, 4, 6], [0.99, 0.5, 0.96, 0.2], [0.8, 0.75, 0.3, 0.7]);
-        var ind = DynamicsAnalysis.Indicators(r, Site.Att, new IndicatorThresholds());
+        var pythia = new IndicatorThresholds(Rule: PerRule.Absolute);
+        var ind = DynamicsAnalysis.Indicators(r, Site.Att, pythia);
         Assert.Equal([true, true, false, false], ind.Early);
         Assert.Equal([true, false, true, false], ind.LargeParamPer);
         Assert.Equal([true, true, false, false], ind.LargeGradPer);
-        var m = DynamicsAnalysis.Mcc(r, new IndicatorThresholds());
-        Assert.Equal(0.0, m.ParamAtt!.Value, 12);
-        Assert.Equal(1.0, m.GradAtt!.Value, 12);
+        var m = DynamicsAnalysis.Mcc(r, pythia);
+        Assert.Equal(0.0, m.ParamAtt.Value!.Value, 12);
+        Assert.Equal(1.0, m.GradAtt.Value!.Value, 12);
         // The median of four layers at checkpoint 3 is (0.5 + 0.1)/2 + 0.03 < 0.45; at checkpoint 4 three
         // layers are above: median 0.54 → step 20 of 100.
         Assert.Equal(0.2, DynamicsAnalysis.MedianFirstFraction(r, Site.Att, 0.45)!.Value, 12);
@@ -47,10 +48,13 @@ public class DynamicsAnalysisTests
     {
         // Every parameter PER is below 0.95: the indicator is constant and MCC undefined.
         var r = MakeRun("a", [1, 3, 4, 6], [0.5, 0.5, 0.6, 0.2], [0.8, 0.75, 0.3, 0.7]);
-        var summary = new DynamicsReport.Summary([r], new IndicatorThresholds());
-        Assert.Null(DynamicsAnalysis.Mcc(r, summary.Thresholds).ParamAtt);
+        var summary = DynamicsAnalysis.Summarise([r], new IndicatorThresholds(Rule: PerRule.Absolute));
+        Assert.Null(DynamicsAnalysis.Mcc(r, summary.Thresholds).ParamAtt.Value);
         Assert.Contains("undefined", DynamicsReport.MccCsv(summary).Split('\n')[1]);
-        Assert.Contains("undefined", DynamicsReport.Table(summary));
+        Assert.Contains("undefined", summary.Table());
+        // the reason names the constant indicator
+        Assert.Equal("large PER of W_O is false in all 4 layers", summary.Models[0].Mcc.ParamAtt.Undefined);
+        Assert.Contains("θ^ATT undefined: large PER of W_O is false in all 4 layers", summary.Table());
         using var doc = JsonDocument.Parse(DynamicsReport.Json(summary));
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("runs")[0].GetProperty("mcc").GetProperty("param_att").ValueKind);
     }
@@ -76,7 +80,7 @@ public class DynamicsAnalysisTests
         var r1 = MakeRun("runs/a", [1, 3, 4, 6], [0.99, 0.5, 0.96, 0.2], [0.8, 0.75, 0.3, 0.7]);
         var r2 = MakeRun("runs/b", [0, 0, 1, 2], [0.99, 0.99, 0.96, 0.97], [0.8, 0.8, 0.8, 0.7]);
         var dir = Directory.CreateTempSubdirectory().FullName;
-        var files = DynamicsReport.Write(new DynamicsReport.Summary([r1, r2], new IndicatorThresholds()), dir);
+        var files = DynamicsReport.Write(DynamicsAnalysis.Summarise([r1, r2], new IndicatorThresholds()), dir);
         foreach (string name in new[] { "layers.csv", "percentiles.csv", "size_means.csv", "indicators.csv", "mcc.csv", "mcc.txt",
                                         "dynamics.json", "cka_by_size.svg", "per_params_by_size.svg", "per_grads_by_size.svg" })
             Assert.Contains(Path.Combine(dir, name), files);

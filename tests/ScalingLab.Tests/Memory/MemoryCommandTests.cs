@@ -80,9 +80,7 @@ public class MemoryCommandTests
             Assert.Equal(m, root.GetProperty("count").GetInt32());
             Assert.Equal(Math.Sqrt(16 / (2 * Math.PI * Math.E)), root.GetProperty("predicted_radius").GetDouble(), 1e-12);
             Assert.Equal(4, root.GetProperty("subsets").GetArrayLength());
-            var means = root.GetProperty("subsets").EnumerateArray().Select(e => e.GetProperty("mean").GetDouble()).ToArray();
-            bool falls = means.Zip(means.Skip(1), (a, b) => b <= a).All(b => b);
-            Assert.Equal(falls, root.GetProperty("mean_falls_with_sample").GetBoolean());
+            Assert.False(root.TryGetProperty("mean_falls_with_sample", out _)); // always true of any sample: no evidence, not printed
             // the full set's mean NN distance does not depend on the shuffle: compare with brute force
             var reference = NearestNeighbours.BruteForce(x, m, n);
             Assert.Equal(reference.Distance.Average(), root.GetProperty("mean").GetDouble(), 1e-9);
@@ -175,7 +173,7 @@ public class MemoryRadiusCheckpointTests
             // the same vectors, sampled directly, give the same full-set mean NN distance (brute force, float64)
             using var ds = ScalingLab.Data.TokenDataset.Open(data);
             var again = Checkpoints.Load(ckpt, 8, 16, Gemm.Create("managed", 1), 1);
-            var x = ActivationSampler.FinalPositions(again, ds.Val, 64, seed: 4);
+            var x = ActivationSampler.FinalPositions(again, ds.Train, 64, seed: 4); // the training split by default, as the paper
             Assert.Equal(NearestNeighbours.BruteForce(x, 64, 32).Distance.Average(), root.GetProperty("mean").GetDouble(), 1e-9);
             Assert.True(File.Exists(Path.Combine(outDir, "radius_histogram.svg")));
         }
