@@ -4,7 +4,8 @@
 set -euo pipefail
 need=()
 # postgresql: the registry tests start a throwaway server; chromium: renders report.html to PNG for the report check.
-for pkg in libopenblas0-pthread postgresql chromium; do
+# python3-torch: PyTorch 1.13, the tests' outside oracle for the model (tests/oracles/torch_lm.py; about a minute to install).
+for pkg in libopenblas0-pthread postgresql chromium python3-torch; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

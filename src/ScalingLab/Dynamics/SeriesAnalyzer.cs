@@ -26,8 +26,7 @@ public static class SeriesAnalyzer
         string firstPath = "";
         foreach (var (_, path) in ckpts)
         {
-            string cfgPath = Path.Combine(path, "config.json");
-            var cfg = ModelConfig.FromJson(File.ReadAllText(cfgPath));
+            var cfg = ModelFolder.ReadConfig(path);
             if (first is null) { first = cfg; firstPath = path; }
             else if (cfg != first)
                 throw new UserError($"dynamics: checkpoints of different architectures in one series: {Path.GetFileName(firstPath)} is {Describe(first)}, {Path.GetFileName(path)} is {Describe(cfg)}");

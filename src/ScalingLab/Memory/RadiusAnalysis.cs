@@ -166,7 +166,7 @@ public static class RadiusAnalysis
         if (!Directory.Exists(ckpt)) throw new UserError($"radius: checkpoint folder '{ckpt}' not found");
         if (o.Batch < 1) throw new UserError($"radius: --batch must be ≥ 1 (got {o.Batch})");
         if (o.Chunks < 2) throw new UserError($"radius: --chunks must be ≥ 2 (got {o.Chunks})");
-        var cfg = ModelConfig.FromJson(File.ReadAllText(Path.Combine(ckpt, "config.json")));
+        var cfg = ModelFolder.ReadConfig(ckpt);
         int len = Math.Min(o.SeqLen, cfg.NCtx);
         if (len < 1) throw new UserError($"radius: --seq-len must be ≥ 1 (got {o.SeqLen})");
         var model = Checkpoints.Load(ckpt, o.Batch, len, gemm, threads);

@@ -28,6 +28,15 @@ public sealed record ModelConfig
     [JsonPropertyName("flavour")] public ModelFlavour Flavour { get; init; } = ModelFlavour.Gpt2;
     /// <summary>NeoX only: the fraction of each head's dimensions that rotary embedding rotates (Pythia uses 0.25).</summary>
     [JsonPropertyName("rotary_pct")] public double RotaryPct { get; init; } = 0.25;
+    /// <summary>NeoX only: the rotary base θ (GPTNeoXConfig.rotary_emb_base); null = 10000.</summary>
+    [JsonPropertyName("rotary_base"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RotaryBase { get; init; }
+    /// <summary>
+    /// NeoX only: x += attn(ln1(x)) + mlp(ln2(x)) (true, Pythia) or x += attn(ln1(x)); x += mlp(ln2(x)) (false);
+    /// null = true. GPTNeoXConfig.use_parallel_residual.
+    /// </summary>
+    [JsonPropertyName("use_parallel_residual"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? UseParallelResidual { get; init; }
     [JsonPropertyName("layer_norm_eps")] public float LayerNormEps { get; init; } = 1e-5f;
     [JsonPropertyName("dropout")] public float Dropout { get; init; }
     /// <summary>σ of the normal initialisation; residual output projections use σ/√(2·n_layer) (GPT-2).</summary>
@@ -35,6 +44,12 @@ public sealed record ModelConfig
 
     /// <summary>Size of one attention head.</summary>
     [JsonIgnore] public int HeadSize => DModel / NHead;
+
+    /// <summary>Whether the blocks use the parallel residual (NeoX unless turned off; never GPT-2).</summary>
+    [JsonIgnore] public bool ParallelResidual => Flavour == ModelFlavour.NeoX && (UseParallelResidual ?? true);
+
+    /// <summary>The rotary base θ in effect.</summary>
+    [JsonIgnore] public double RotaryTheta => RotaryBase ?? 10000.0;
 
     /// <summary>Tied input/output embeddings (GPT-2) or separate ones (NeoX).</summary>
     [JsonIgnore] public bool TiedEmbeddings => Flavour == ModelFlavour.Gpt2;
@@ -51,6 +66,9 @@ public sealed record ModelConfig
         if (RotaryPct is < 0 or > 1) throw new UserError($"model: rotary_pct must be in [0, 1] (got {RotaryPct})");
         if (Flavour == ModelFlavour.NeoX && (int)(HeadSize * RotaryPct) % 2 != 0)
             throw new UserError($"model: rotary dims (head size {HeadSize} × rotary_pct {RotaryPct}) must be even");
+        if (!(RotaryTheta > 1)) throw new UserError($"model: rotary_base must be > 1 (got {RotaryTheta})");
+        if (Flavour == ModelFlavour.Gpt2 && UseParallelResidual == true)
+            throw new UserError("model: use_parallel_residual is a NeoX setting; GPT-2 blocks are sequential");
         if (!(LayerNormEps > 0)) throw new UserError($"model: layer_norm_eps must be > 0 (got {LayerNormEps})");
         if (Dropout is < 0 or >= 1) throw new UserError($"model: dropout must be in [0, 1) (got {Dropout})");
         return this;

@@ -9,7 +9,8 @@ namespace ScalingLab.Model;
 /// <para>
 /// Flavours. GPT-2: token + learned position embeddings, pre-LN blocks x += attn(ln_1(x)); x += mlp(ln_2(x)),
 /// GELU-tanh, final LN, LM head tied to wte. GPT-NeoX: token embeddings only, rotary on the first rotary_pct of
-/// each head's dims, parallel residual x += attn(ln1(x)) + mlp(ln2(x)), GELU-erf, untied embed_out.
+/// each head's dims, parallel residual x += attn(ln1(x)) + mlp(ln2(x)) (or sequential, as GPT-2, when
+/// use_parallel_residual is false), GELU-erf, untied embed_out.
 /// </para>
 /// <para>
 /// Memory. Parameters are one float[] with named views (Hugging Face names and shapes, so export is a renaming);
@@ -35,7 +36,7 @@ public sealed class TransformerLm
     private enum Init { Normal, Residual, Zero, One }
 
     private readonly int _bMax, _t, _c, _h, _hs, _f, _v, _l;
-    private readonly bool _neox;
+    private readonly bool _neox, _parallel;
     private readonly float _eps;
     private readonly Gelu.Kind _gelu;
     private readonly IGemm _gemm;
@@ -43,15 +44,15 @@ public sealed class TransformerLm
     private readonly WorkerTeam _team;
     private readonly Rotary? _rotary;
 
-    private readonly List<ParamView> _params = new();
+    private readonly List<ParamView> _params;
     private readonly Dictionary<string, ParamView> _byName = new();
-    private readonly List<Init> _inits = new();
+    private readonly List<Init> _inits;
     private readonly LayerOffsets[] _lo;
     private readonly int _wte, _wpe, _lnfW, _lnfB, _head;
 
     // Activations, per layer where the backward needs them. N = batch·seqLen rows.
     private readonly float[] _res;                  // [L+1, N, C] residual stream entering each block, and after the last
-    private readonly float[] _resMid;               // GPT-2: [L, N, C] residual after attention
+    private readonly float[] _resMid;               // sequential residual: [L, N, C] residual after attention
     private readonly float[] _ln1, _ln2;            // [L, N, C]
     private readonly float[] _ln1Mean, _ln1Rstd, _ln2Mean, _ln2Rstd; // [L, N]
     private readonly float[] _qkv;                  // [L, N, 3C] (q and k rotated, for NeoX)
@@ -117,60 +118,18 @@ public sealed class TransformerLm
         _bMax = maxBatch; _t = seqLen; _c = config.DModel; _h = config.NHead; _hs = config.HeadSize;
         _f = config.DFf; _v = config.VocabSize; _l = config.NLayer; _eps = config.LayerNormEps;
         _neox = config.Flavour == ModelFlavour.NeoX;
+        _parallel = config.ParallelResidual;
         _gelu = _neox ? Gelu.Kind.Exact : Gelu.Kind.Tanh;
         if (_neox)
         {
-            _rotary = new Rotary(_hs, config.RotaryPct, seqLen);
+            _rotary = new Rotary(_hs, config.RotaryPct, seqLen, config.RotaryTheta);
             if (_rotary.Dims == 0) _rotary = null;
         }
 
         // Parameters, in the order of the Hugging Face state dicts.
+        (_params, _inits, _lo, _wte, _wpe, _lnfW, _lnfB, _head) = BuildLayout(config);
+        foreach (var p in _params) _byName[p.Name] = p;
         int C = _c, F = _f, V = _v;
-        _lo = new LayerOffsets[_l];
-        if (!_neox)
-        {
-            _wte = Add("wte.weight", [V, C], Init.Normal);
-            _wpe = Add("wpe.weight", [config.NCtx, C], Init.Normal);
-            for (int i = 0; i < _l; i++)
-            {
-                string p = $"h.{i}.";
-                _lo[i] = new LayerOffsets
-                {
-                    Ln1W = Add(p + "ln_1.weight", [C], Init.One), Ln1B = Add(p + "ln_1.bias", [C], Init.Zero),
-                    QkvW = Add(p + "attn.c_attn.weight", [C, 3 * C], Init.Normal), QkvB = Add(p + "attn.c_attn.bias", [3 * C], Init.Zero),
-                    ProjW = Add(p + "attn.c_proj.weight", [C, C], Init.Residual), ProjB = Add(p + "attn.c_proj.bias", [C], Init.Zero),
-                    Ln2W = Add(p + "ln_2.weight", [C], Init.One), Ln2B = Add(p + "ln_2.bias", [C], Init.Zero),
-                    FcW = Add(p + "mlp.c_fc.weight", [C, F], Init.Normal), FcB = Add(p + "mlp.c_fc.bias", [F], Init.Zero),
-                    OutW = Add(p + "mlp.c_proj.weight", [F, C], Init.Residual), OutB = Add(p + "mlp.c_proj.bias", [C], Init.Zero),
-                };
-            }
-            _lnfW = Add("ln_f.weight", [C], Init.One);
-            _lnfB = Add("ln_f.bias", [C], Init.Zero);
-            _head = _wte;
-        }
-        else
-        {
-            _wte = Add("embed_in.weight", [V, C], Init.Normal);
-            _wpe = -1;
-            for (int i = 0; i < _l; i++)
-            {
-                string p = $"layers.{i}.";
-                _lo[i] = new LayerOffsets
-                {
-                    Ln1W = Add(p + "input_layernorm.weight", [C], Init.One), Ln1B = Add(p + "input_layernorm.bias", [C], Init.Zero),
-                    QkvW = Add(p + "attention.query_key_value.weight", [3 * C, C], Init.Normal),
-                    QkvB = Add(p + "attention.query_key_value.bias", [3 * C], Init.Zero),
-                    ProjW = Add(p + "attention.dense.weight", [C, C], Init.Residual), ProjB = Add(p + "attention.dense.bias", [C], Init.Zero),
-                    Ln2W = Add(p + "post_attention_layernorm.weight", [C], Init.One),
-                    Ln2B = Add(p + "post_attention_layernorm.bias", [C], Init.Zero),
-                    FcW = Add(p + "mlp.dense_h_to_4h.weight", [F, C], Init.Normal), FcB = Add(p + "mlp.dense_h_to_4h.bias", [F], Init.Zero),
-                    OutW = Add(p + "mlp.dense_4h_to_h.weight", [C, F], Init.Residual), OutB = Add(p + "mlp.dense_4h_to_h.bias", [C], Init.Zero),
-                };
-            }
-            _lnfW = Add("final_layer_norm.weight", [C], Init.One);
-            _lnfB = Add("final_layer_norm.bias", [C], Init.Zero);
-            _head = Add("embed_out.weight", [V, C], Init.Normal);
-        }
         var last = _params[^1];
         Parameters = new float[last.Offset + last.Length];
         Gradients = new float[Parameters.Length];
@@ -181,7 +140,7 @@ public sealed class TransformerLm
             throw new UserError($"model: batch {maxBatch} × seq {seqLen} needs activation buffers over 2^31 floats; lower --batch or --seq");
         int N = (int)n, L = _l;
         _res = new float[(L + 1) * N * C];
-        _resMid = _neox ? [] : new float[L * N * C];
+        _resMid = _parallel ? [] : new float[L * N * C];
         _ln1 = new float[L * N * C]; _ln2 = new float[L * N * C];
         _ln1Mean = new float[L * N]; _ln1Rstd = new float[L * N]; _ln2Mean = new float[L * N]; _ln2Rstd = new float[L * N];
         _qkv = new float[(long)L * N * 3 * C <= Array.MaxLength ? L * N * 3 * C : throw new UserError("model: activations too large; lower --batch or --seq")];
@@ -205,17 +164,75 @@ public sealed class TransformerLm
         _ceFwdJob = CrossEntropyForwardJob; _ceBwdJob = CrossEntropyBackwardJob;
     }
 
-    private int Add(string name, int[] shape, Init init)
+    /// <summary>
+    /// The named tensors a model of <paramref name="config"/> holds (Hugging Face names and shapes, offsets in the
+    /// parameter block), computed without allocating the model: importers check a file against it first.
+    /// </summary>
+    public static IReadOnlyList<ParamView> Layout(ModelConfig config) => BuildLayout(config.Validate()).Params;
+
+    private static (List<ParamView> Params, List<Init> Inits, LayerOffsets[] Lo, int Wte, int Wpe, int LnfW, int LnfB, int Head)
+        BuildLayout(ModelConfig config)
     {
-        int offset = _params.Count == 0 ? 0 : _params[^1].Offset + _params[^1].Length;
-        long len = 1;
-        foreach (int s in shape) len *= s;
-        if (offset + len > Array.MaxLength) throw new UserError("model: more than 2^31 parameters; choose a smaller model");
-        var view = new ParamView(name, shape, offset, (int)len, shape.Length == 2);
-        _params.Add(view);
-        _byName[name] = view;
-        _inits.Add(init);
-        return offset;
+        var list = new List<ParamView>();
+        var inits = new List<Init>();
+        int Add(string name, int[] shape, Init init)
+        {
+            int offset = list.Count == 0 ? 0 : list[^1].Offset + list[^1].Length;
+            long len = 1;
+            foreach (int s in shape) len *= s;
+            if (offset + len > Array.MaxLength) throw new UserError("model: more than 2^31 parameters; choose a smaller model");
+            list.Add(new ParamView(name, shape, offset, (int)len, shape.Length == 2));
+            inits.Add(init);
+            return offset;
+        }
+        int C = config.DModel, F = config.DFf, V = config.VocabSize, L = config.NLayer;
+        var lo = new LayerOffsets[L];
+        int wte, wpe, lnfW, lnfB, head;
+        if (config.Flavour != ModelFlavour.NeoX)
+        {
+            wte = Add("wte.weight", [V, C], Init.Normal);
+            wpe = Add("wpe.weight", [config.NCtx, C], Init.Normal);
+            for (int i = 0; i < L; i++)
+            {
+                string p = $"h.{i}.";
+                lo[i] = new LayerOffsets
+                {
+                    Ln1W = Add(p + "ln_1.weight", [C], Init.One), Ln1B = Add(p + "ln_1.bias", [C], Init.Zero),
+                    QkvW = Add(p + "attn.c_attn.weight", [C, 3 * C], Init.Normal), QkvB = Add(p + "attn.c_attn.bias", [3 * C], Init.Zero),
+                    ProjW = Add(p + "attn.c_proj.weight", [C, C], Init.Residual), ProjB = Add(p + "attn.c_proj.bias", [C], Init.Zero),
+                    Ln2W = Add(p + "ln_2.weight", [C], Init.One), Ln2B = Add(p + "ln_2.bias", [C], Init.Zero),
+                    FcW = Add(p + "mlp.c_fc.weight", [C, F], Init.Normal), FcB = Add(p + "mlp.c_fc.bias", [F], Init.Zero),
+                    OutW = Add(p + "mlp.c_proj.weight", [F, C], Init.Residual), OutB = Add(p + "mlp.c_proj.bias", [C], Init.Zero),
+                };
+            }
+            lnfW = Add("ln_f.weight", [C], Init.One);
+            lnfB = Add("ln_f.bias", [C], Init.Zero);
+            head = wte;
+        }
+        else
+        {
+            wte = Add("embed_in.weight", [V, C], Init.Normal);
+            wpe = -1;
+            for (int i = 0; i < L; i++)
+            {
+                string p = $"layers.{i}.";
+                lo[i] = new LayerOffsets
+                {
+                    Ln1W = Add(p + "input_layernorm.weight", [C], Init.One), Ln1B = Add(p + "input_layernorm.bias", [C], Init.Zero),
+                    QkvW = Add(p + "attention.query_key_value.weight", [3 * C, C], Init.Normal),
+                    QkvB = Add(p + "attention.query_key_value.bias", [3 * C], Init.Zero),
+                    ProjW = Add(p + "attention.dense.weight", [C, C], Init.Residual), ProjB = Add(p + "attention.dense.bias", [C], Init.Zero),
+                    Ln2W = Add(p + "post_attention_layernorm.weight", [C], Init.One),
+                    Ln2B = Add(p + "post_attention_layernorm.bias", [C], Init.Zero),
+                    FcW = Add(p + "mlp.dense_h_to_4h.weight", [F, C], Init.Normal), FcB = Add(p + "mlp.dense_h_to_4h.bias", [F], Init.Zero),
+                    OutW = Add(p + "mlp.dense_4h_to_h.weight", [C, F], Init.Residual), OutB = Add(p + "mlp.dense_4h_to_h.bias", [C], Init.Zero),
+                };
+            }
+            lnfW = Add("final_layer_norm.weight", [C], Init.One);
+            lnfB = Add("final_layer_norm.bias", [C], Init.Zero);
+            head = Add("embed_out.weight", [V, C], Init.Normal);
+        }
+        return (list, inits, lo, wte, wpe, lnfW, lnfB, head);
     }
 
     /// <summary>The view named <paramref name="name"/> (Hugging Face name); throws <see cref="UserError"/> if there is none.</summary>
@@ -308,7 +325,7 @@ public sealed class TransformerLm
             sink?.OnAttentionUpdate(l, _upd.AsSpan(0, N * C), N, C);
 
             Memory<float> mlpIn;
-            if (_neox) mlpIn = x;
+            if (_parallel) mlpIn = x;
             else
             {
                 mlpIn = _resMid.AsMemory(l * N * C, N * C);
@@ -322,7 +339,7 @@ public sealed class TransformerLm
             sink?.OnMlpUpdate(l, _upd2.AsSpan(0, N * C), N, C);
 
             Residual.Forward(mlpIn.Span, _upd2.AsSpan(0, N * C), next);
-            if (_neox) Residual.Forward(next, _upd.AsSpan(0, N * C), next);
+            if (_parallel) Residual.Forward(next, _upd.AsSpan(0, N * C), next);
         }
 
         var xL = _res.AsMemory(_l * N * C, N * C);
@@ -360,7 +377,7 @@ public sealed class TransformerLm
         {
             var o = _lo[l];
             var x = _res.AsMemory(l * N * C, N * C);
-            var mlpIn = _neox ? x : _resMid.AsMemory(l * N * C, N * C);
+            var mlpIn = _parallel ? x : _resMid.AsMemory(l * N * C, N * C);
             var dres = _dres.AsSpan(0, N * C);
             _jlayer = l;
 
@@ -368,8 +385,8 @@ public sealed class TransformerLm
             // LayerNorm backward adds into it.
             Linear.Backward(_gemm, _neox, dres, _fcAct.AsSpan(l * N * F, N * F), P.AsSpan(o.OutW, F * C),
                             G.AsSpan(o.OutW, F * C), G.AsSpan(o.OutB, C), _dfc, N, F, C);
-            if (_neox)
-                Linear.Backward(_gemm, true, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
+            if (_parallel)
+                Linear.Backward(_gemm, _neox, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
                                 G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C);
             _jx = _fc.AsMemory(l * N * F, N * F);
             _team.Run(_geluBwdJob);
@@ -377,8 +394,8 @@ public sealed class TransformerLm
                             G.AsSpan(o.FcW, C * F), G.AsSpan(o.FcB, F), _dln, N, C, F);
             LayerNormBackward(_dln, mlpIn, o.Ln2W, o.Ln2B, _ln2Mean.AsMemory(l * N, N), _ln2Rstd.AsMemory(l * N, N));
 
-            if (!_neox)
-                Linear.Backward(_gemm, false, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
+            if (!_parallel)
+                Linear.Backward(_gemm, _neox, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
                                 G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C);
             _team.Run(_attBwdJob);
             Linear.Backward(_gemm, _neox, _dqkv, _ln1.AsSpan(l * N * C, N * C), P.AsSpan(o.QkvW, 3 * C * C),

@@ -1,14 +1,16 @@
 using System.Text.RegularExpressions;
 using ScalingLab.Common;
+using ScalingLab.Data;
 using ScalingLab.Model;
 using ScalingLab.Tensors;
 
 namespace ScalingLab.Training;
 
 /// <summary>
-/// The checkpoint store of a run folder. RUN/ckpt-{step:D8}/ holds model.safetensors (tensors by Hugging Face name,
-/// float32), config.json (the ModelConfig), optimizer.safetensors (AdamW moments "exp_avg.NAME", "exp_avg_sq.NAME",
-/// as PyTorch names them) and trainer_state.json. A checkpoint folder is built beside its final name and renamed
+/// The checkpoint store of a run folder. RUN/ckpt-{step:D8}/ is a Hugging Face model folder (<see cref="ModelFolder"/>:
+/// model.safetensors by state-dict name, float32; config.json in the architecture's HF schema; scalinglab.json, the
+/// ModelConfig; the tokenizer's files) plus optimizer.safetensors (AdamW moments "exp_avg.NAME", "exp_avg_sq.NAME",
+/// as PyTorch names them, by our parameter names) and trainer_state.json. A checkpoint folder is built beside its final name and renamed
 /// into place (<see cref="AtomicFile.WriteDirectory"/>), so a folder with that name is always complete.
 /// </summary>
 public static partial class Checkpoints
@@ -38,39 +40,28 @@ public static partial class Checkpoints
     }
 
     /// <summary>
-    /// A model built from the checkpoint's config.json with its weights from model.safetensors; every parameter
-    /// must be present with its exact shape, and no unknown tensor may be.
+    /// A model built from the checkpoint's config with its weights from model.safetensors; every parameter
+    /// must be present with its exact shape, and no unknown tensor may be (see <see cref="ModelFolder.Load"/>).
     /// </summary>
-    public static TransformerLm Load(string ckptDir, int maxBatch, int seqLen, IGemm gemm, int threads = 1)
-    {
-        string cfgPath = Path.Combine(ckptDir, "config.json");
-        if (!File.Exists(cfgPath)) throw new UserError($"checkpoint: {ckptDir} has no config.json; is it a checkpoint folder (RUN/ckpt-NNNNNNNN)?");
-        var config = ModelConfig.FromJson(File.ReadAllText(cfgPath));
-        var model = new TransformerLm(config, maxBatch, seqLen, gemm, threads);
-        CopyInto(SafeTensors.Read(Path.Combine(ckptDir, "model.safetensors")), model.Params, "", model.Parameters, ckptDir);
-        return model;
-    }
+    public static TransformerLm Load(string ckptDir, int maxBatch, int seqLen, IGemm gemm, int threads = 1) =>
+        ModelFolder.Load(ckptDir, maxBatch, seqLen, gemm, threads);
 
     /// <summary>Copies the weights of <paramref name="ckptDir"/> into <paramref name="model"/>, whose config must match the checkpoint's.</summary>
-    public static void LoadWeights(string ckptDir, TransformerLm model)
-    {
-        var config = ModelConfig.FromJson(File.ReadAllText(Path.Combine(ckptDir, "config.json")));
-        if (config != model.Config) throw new UserError($"checkpoint: {ckptDir}/config.json differs from the model's config");
-        CopyInto(SafeTensors.Read(Path.Combine(ckptDir, "model.safetensors")), model.Params, "", model.Parameters, ckptDir);
-    }
+    public static void LoadWeights(string ckptDir, TransformerLm model) => ModelFolder.LoadWeights(ckptDir, model);
 
-    /// <summary>Writes the checkpoint of <paramref name="step"/> into <paramref name="runDir"/> atomically; returns its path.</summary>
-    public static string Save(string runDir, long step, TransformerLm model, AdamW optimizer, TrainerState state)
+    /// <summary>
+    /// Writes the checkpoint of <paramref name="step"/> into <paramref name="runDir"/> atomically (with the
+    /// tokenizer's files when <paramref name="tokenizer"/> is given); returns its path.
+    /// </summary>
+    public static string Save(string runDir, long step, TransformerLm model, AdamW optimizer, TrainerState state, ITokenizer? tokenizer = null)
     {
         string path = Path.Combine(runDir, DirName(step));
         AtomicFile.WriteDirectory(path, tmp =>
         {
-            SafeTensors.Write(Path.Combine(tmp, "model.safetensors"),
-                model.Params.Select(p => (p.Name, p.Shape, (ReadOnlyMemory<float>)model.Parameters.AsMemory(p.Offset, p.Length))));
+            ModelFolder.Write(tmp, model, tokenizer);
             SafeTensors.Write(Path.Combine(tmp, "optimizer.safetensors"),
                 model.Params.Select(p => ("exp_avg." + p.Name, p.Shape, (ReadOnlyMemory<float>)optimizer.M.AsMemory(p.Offset, p.Length)))
                     .Concat(model.Params.Select(p => ("exp_avg_sq." + p.Name, p.Shape, (ReadOnlyMemory<float>)optimizer.V.AsMemory(p.Offset, p.Length)))));
-            File.WriteAllText(Path.Combine(tmp, "config.json"), model.Config.ToJson());
             File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), state.ToJson());
         });
         return path;

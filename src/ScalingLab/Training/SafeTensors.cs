@@ -9,7 +9,8 @@ namespace ScalingLab.Training;
 /// Our own small reader and writer of the safetensors format (Hugging Face): an 8-byte little-endian
 /// header length N, N bytes of JSON header {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
 /// optional "__metadata__": {string: string}}, then the raw little-endian tensor bytes; offsets are relative to the
-/// end of the header. Only float32 tensors are read and written (all ScalingLab keeps).
+/// end of the header. Float32 is written; F32, F16 and BF16 tensors are read (converted to float32 exactly); other
+/// dtypes (e.g. a BOOL attention-mask buffer in a Hugging Face file) are validated and may be skipped, not read.
 /// The reader trusts nothing: it checks the header length against the file, every dtype, shape and offset pair,
 /// that sizes agree, and that the tensors tile the data buffer exactly (no overlap, no hole) — all before it
 /// allocates anything — so a malformed or hostile file is a one-line <see cref="UserError"/>, never an out-of-memory.
@@ -19,8 +20,12 @@ public static class SafeTensors
     /// <summary>The reference implementation refuses headers above 100 MB; so do we.</summary>
     private const long MaxHeaderBytes = 100_000_000;
 
-    private static readonly HashSet<string> KnownDtypes =
-        ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"];
+    /// <summary>Bytes per element of every dtype the format defines.</summary>
+    private static readonly Dictionary<string, int> DtypeBytes = new()
+    {
+        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E5M2"] = 1, ["F8_E4M3"] = 1, ["I16"] = 2, ["U16"] = 2, ["F16"] = 2,
+        ["BF16"] = 2, ["I32"] = 4, ["U32"] = 4, ["F32"] = 4, ["F64"] = 8, ["I64"] = 8, ["U64"] = 8,
+    };
 
     /// <summary>
     /// Writes the tensors to <paramref name="path"/> atomically, in the order given. Names must be unique; the
@@ -77,10 +82,34 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Reads every tensor of <paramref name="path"/>. A malformed file throws a <see cref="UserError"/> that names the
-    /// file and the first problem found.
+    /// Reads every tensor of <paramref name="path"/> as float32. A malformed file, or a tensor of a dtype other than
+    /// F32/F16/BF16, throws a <see cref="UserError"/> that names the file and the first problem found.
     /// </summary>
     public static IReadOnlyDictionary<string, (int[] Shape, float[] Data)> Read(string path)
+    {
+        var header = ReadHeader(path);
+        var result = new Dictionary<string, (int[] Shape, float[] Data)>(StringComparer.Ordinal);
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        foreach (var e in header.Tensors.Values)
+        {
+            var data = new float[e.Count];
+            ReadInto(fs, header, e, data);
+            result[e.Name] = (e.Shape, data);
+        }
+        return result;
+    }
+
+    /// <summary>One tensor of a checked header: dtype, shape, element count and byte range within the data.</summary>
+    public sealed record Tensor(string Name, string Dtype, int[] Shape, long Count, long Begin, long End);
+
+    /// <summary>A checked header: the tensors by name and where the data starts in the file.</summary>
+    public sealed record Header(string Path, IReadOnlyDictionary<string, Tensor> Tensors, long DataStart);
+
+    /// <summary>
+    /// Reads and checks the header of <paramref name="path"/> (length against the file and the 100 MB limit, every
+    /// dtype, shape and offset pair, sizes agreeing, the tensors tiling the data exactly) without reading any tensor.
+    /// </summary>
+    public static Header ReadHeader(string path)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors: big-endian hosts are not supported");
         if (!File.Exists(path)) throw new UserError($"safetensors: {path} does not exist");
@@ -112,22 +141,47 @@ public static class SafeTensors
             cursor = e.End;
         }
         if (cursor != dataLength) throw Bad($"the tensors cover {cursor} data bytes but the file holds {dataLength}");
-
-        var result = new Dictionary<string, (int[] Shape, float[] Data)>(StringComparer.Ordinal);
-        long dataStart = 8 + (long)headerLen;
-        foreach (var e in entries)
-        {
-            var data = new float[(e.End - e.Begin) / 4];
-            fs.Position = dataStart + e.Begin;
-            fs.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
-            result[e.Name] = (e.Shape, data);
-        }
-        return result;
+        return new Header(path, entries.ToDictionary(e => e.Name, StringComparer.Ordinal), 8 + (long)headerLen);
     }
 
-    private readonly record struct Entry(string Name, int[] Shape, long Begin, long End);
+    /// <summary>
+    /// Reads tensor <paramref name="t"/> of <paramref name="header"/> from <paramref name="fs"/> (the same file) into
+    /// <paramref name="dst"/> (exactly its element count), converting F16 and BF16 to float32 (exact).
+    /// </summary>
+    public static void ReadInto(FileStream fs, Header header, Tensor t, Span<float> dst)
+    {
+        if (dst.Length != t.Count) throw new ArgumentException($"safetensors: '{t.Name}' has {t.Count} values, the destination {dst.Length}");
+        fs.Position = header.DataStart + t.Begin;
+        switch (t.Dtype)
+        {
+            case "F32":
+                fs.ReadExactly(MemoryMarshal.AsBytes(dst));
+                break;
+            case "F16":
+            case "BF16":
+            {
+                // Convert in chunks so no buffer is sized by the file.
+                var buf = new ushort[Math.Min(t.Count, 1 << 16)];
+                bool bf = t.Dtype == "BF16";
+                for (long done = 0; done < t.Count;)
+                {
+                    int n = (int)Math.Min(buf.Length, t.Count - done);
+                    fs.ReadExactly(MemoryMarshal.AsBytes(buf.AsSpan(0, n)));
+                    var d = dst.Slice((int)done, n);
+                    for (int i = 0; i < n; i++) d[i] = bf ? BFloat16ToSingle(buf[i]) : (float)BitConverter.UInt16BitsToHalf(buf[i]);
+                    done += n;
+                }
+                break;
+            }
+            default:
+                throw new UserError($"safetensors: tensor '{t.Name}' in {header.Path} has dtype {t.Dtype}; ScalingLab reads F32, F16 and BF16 (convert the file to float32)");
+        }
+    }
 
-    private static List<Entry> ParseHeader(byte[] headerBytes, long dataLength, Func<string, UserError> bad)
+    /// <summary>bfloat16 is the upper half of a float32's bits, so widening is a 16-bit shift (exact).</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    private static List<Tensor> ParseHeader(byte[] headerBytes, long dataLength, Func<string, UserError> bad)
     {
         JsonDocument doc;
         try
@@ -141,7 +195,7 @@ public static class SafeTensors
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw bad("the header is not a JSON object");
-            var entries = new List<Entry>();
+            var entries = new List<Tensor>();
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
@@ -159,8 +213,8 @@ public static class SafeTensors
                 if (!t.TryGetProperty("dtype", out var dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String)
                     throw bad($"tensor '{name}' has no dtype string");
                 string dtype = dtypeEl.GetString()!;
-                if (!KnownDtypes.Contains(dtype)) throw bad($"tensor '{name}' has unknown dtype '{dtype}'");
-                if (dtype != "F32") throw bad($"tensor '{name}' has dtype {dtype}; ScalingLab reads F32 only (convert the file to float32)");
+                if (!DtypeBytes.ContainsKey(dtype)) throw bad($"tensor '{name}' has unknown dtype '{dtype}'");
+                int size = DtypeBytes[dtype];
 
                 if (!t.TryGetProperty("shape", out var shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
                     throw bad($"tensor '{name}' has no shape array");
@@ -177,7 +231,7 @@ public static class SafeTensors
                     count *= dim;
                     if (count > (UInt128)long.MaxValue) throw bad($"tensor '{name}' shape [{string.Join(",", shapeEl.EnumerateArray())}] is impossibly large");
                 }
-                UInt128 bytes = count * 4;
+                UInt128 bytes = count * (uint)size;
 
                 if (!t.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2)
                     throw bad($"tensor '{name}' has no [begin, end] data_offsets");
@@ -187,9 +241,9 @@ public static class SafeTensors
                 if (end > (ulong)dataLength) throw bad($"tensor '{name}' data_offsets [{begin}, {end}] run past the data ({dataLength} bytes)");
                 if ((UInt128)(end - begin) != bytes)
                     throw bad($"tensor '{name}' shape [{string.Join(",", shape)}] needs {bytes} bytes but data_offsets span {end - begin}");
-                if ((end - begin) / 4 > (ulong)Array.MaxLength)
-                    throw bad($"tensor '{name}' has {(end - begin) / 4} values, more than one array can hold");
-                entries.Add(new Entry(name, shape, (long)begin, (long)end));
+                if ((ulong)count > (ulong)Array.MaxLength)
+                    throw bad($"tensor '{name}' has {count} values, more than one array can hold");
+                entries.Add(new Tensor(name, dtype, shape, (long)count, (long)begin, (long)end));
             }
             return entries;
         }

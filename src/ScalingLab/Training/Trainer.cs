@@ -41,6 +41,7 @@ public sealed class Trainer
     private readonly string _runDir;
     private readonly TrainConfig _cfg;
     private readonly ITokenSequence _train, _val;
+    private readonly ITokenizer? _tokenizer;
     private readonly WindowSampler _sampler;
     private readonly WindowLayout _valLayout;
     private readonly int[] _evalWindows, _trainEvalWindows;
@@ -77,6 +78,9 @@ public sealed class Trainer
         _cfg = cfg;
         _train = train;
         _val = val;
+        // Checkpoints carry the data's tokenizer, so each is a complete Hugging Face folder.
+        string? tokPath = cfg.Data is { } dataDir ? Path.Combine(dataDir, "tokenizer.json") : null;
+        _tokenizer = tokPath is not null && File.Exists(tokPath) ? TokenizerFile.Load(tokPath) : null;
         Model = new TransformerLm(model, cfg.Batch, cfg.Seq, gemm, cfg.Threads);
         Optimizer = new AdamW(Model.Parameters.Length, Model.Params.Select(p => (p.Offset, p.Length, p.Decay)),
                               cfg.Beta1, cfg.Beta2, cfg.Eps, cfg.WeightDecay, cfg.Threads);
@@ -330,7 +334,7 @@ public sealed class Trainer
             AdamStep = Optimizer.Step, MinValLoss = _minVal, MinValStep = _minValStep, LastValLoss = _lastVal,
             LastTrainLoss = _lastTrain, MinTrainLoss = _minTrain, MinTrainStep = _minTrainStep, BeatUnigramStep = _beatStep, BeatUnigramSeconds = _beatSeconds, ElapsedSeconds = _elapsedBefore + elapsed,
         };
-        return Checkpoints.Save(_runDir, step, Model, Optimizer, state);
+        return Checkpoints.Save(_runDir, step, Model, Optimizer, state, _tokenizer);
     }
 
     private void Fail(long step, string what)
