@@ -156,16 +156,48 @@ public static class QuestionFormation
     /// <summary>The word tokenizer of the task: the grammar's terminals, the markers and "?" (68 words for McCoy's grammar).</summary>
     public static WordTokenizer Tokenizer(QfGrammar grammar) => new(grammar.Terminals().Concat(["decl", "quest", "?"]));
 
+    /// <summary>File name of the grammar saved in a generated data folder (the true model is rebuilt from it).</summary>
+    public const string GrammarFile = "grammar.gr";
+
     /// <summary>
     /// Writes a data folder: the original-format files (question.train/dev/test/gen) and, for language
     /// modelling, each line as one document (TAB → space, newline after) in splits train, val (= dev), test, gen.
+    /// The manifest records the grammar's exact entropy floor (<see cref="QfTrueModel"/>; for generated data also as
+    /// entropy_rate_nats) and each split's cross-entropy under it (train/val/test; for McCoy's files read with --from,
+    /// how far their lines are from our model of the generator). A grammar the exact computation does not support is
+    /// noted in the manifest instead.
     /// </summary>
     public static DataManifest WriteFolder(string dir, QfGrammar grammar, Dictionary<string, List<QfExample>> splits,
                                            string source, ulong seed, JsonObject parameters)
     {
         var tok = Tokenizer(grammar);
+        bool fromFiles = parameters["from_files"] is JsonValue ff && ff.TryGetValue(out bool b) && b;
+        double? floor = null;
+        try
+        {
+            var model = QfTrueModel.Build(grammar);
+            var entropy = model.ToJson();
+            var ce = new JsonObject();
+            foreach (string name in FileSplits.Where(n => n != "gen" && splits.ContainsKey(n)))
+            {
+                var c = model.CrossEntropy(splits[name]);
+                ce[name == "dev" ? "val" : name] = new JsonObject
+                {
+                    ["nats_per_token"] = double.IsNaN(c.NatsPerToken) ? null : c.NatsPerToken,
+                    ["lines"] = c.Lines, ["tokens"] = c.Tokens, ["impossible_lines"] = c.Impossible,
+                };
+            }
+            entropy["cross_entropy"] = ce;
+            parameters["entropy"] = entropy;
+            if (!fromFiles) floor = model.EntropyRate;
+        }
+        catch (UserError e)
+        {
+            parameters["entropy"] = new JsonObject { ["note"] = "exact floor not computed: " + e.Message };
+        }
         return DataFolderWriter.Write(dir, tok, w =>
         {
+            AtomicFile.WriteAllText(Path.Combine(w.Folder, GrammarFile), grammar.Text);
             foreach (string name in FileSplits)
             {
                 if (!splits.TryGetValue(name, out var list)) continue;
@@ -176,7 +208,10 @@ public static class QuestionFormation
                 w.AddSplit(split);
                 foreach (var ex in list) w.AppendDocument(split, tok.Encode(ex.LmText));
             }
-            return new DataManifest { Kind = "qf", Source = source, Seed = seed, Parameters = parameters, Windows = "aligned" };
+            return new DataManifest
+            {
+                Kind = "qf", Source = source, Seed = seed, Parameters = parameters, Windows = "aligned", EntropyRateNats = floor,
+            };
         });
     }
 }
