@@ -33,7 +33,8 @@ public static class DynamicsCommand
         var offset = new Option<long>("--offset") { Description = "first token of the slice (with --split)", DefaultValueFactory = _ => 0 };
         var batch = new Option<int?>("--batch") { Description = "sequences in the evaluation batch (default: the run's training batch)" };
         var ckaThreshold = new Option<double>("--cka-threshold") { Description = "CKA that counts as converged", DefaultValueFactory = _ => 0.45 };
-        var earlyFraction = new Option<double>("--early-fraction") { Description = "'early' means by this fraction of training", DefaultValueFactory = _ => 0.10 };
+        var earlyFraction = new Option<double>("--early-fraction") { Description = "with --early-rule fraction: 'early' means by this fraction of training", DefaultValueFactory = _ => 0.10 };
+        var earlyRule = new Option<string>("--early-rule") { Description = "how 'early convergence' is decided: quantile (reaches --cka-threshold no later than the model's --quantile layer; default) or fraction (by --early-fraction of training, the paper's)", DefaultValueFactory = _ => "quantile" };
         var perRule = new Option<string>("--per-rule") { Description = "how 'large PER' is decided: quantile (at or above the model's --quantile across layers; default), init (≥ --init-ratio × the PER at the first checkpoint) or absolute (the paper's Pythia thresholds --param-per / --grad-per)", DefaultValueFactory = _ => "quantile" };
         var quantile = new Option<double>("--quantile") { Description = "with --per-rule quantile: the quantile across the model's layers (0.5 = median)", DefaultValueFactory = _ => 0.5 };
         var initRatio = new Option<double>("--init-ratio") { Description = "with --per-rule init: fraction of its initial PER a layer must keep to count as large", DefaultValueFactory = _ => 1.0 };
@@ -42,7 +43,7 @@ public static class DynamicsCommand
         var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings)" };
-        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
+        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -53,6 +54,12 @@ public static class DynamicsCommand
                 "absolute" => PerRule.Absolute,
                 var other => throw new UserError($"dynamics: --per-rule '{other}' is not known; use quantile, init or absolute"),
             };
+            var early = parse.GetValue(earlyRule) switch
+            {
+                "quantile" => EarlyRule.Quantile,
+                "fraction" => EarlyRule.Fraction,
+                var other => throw new UserError($"dynamics: --early-rule '{other}' is not known; use quantile or fraction"),
+            };
             string[] runDirs = parse.GetValue(runs) ?? [];
             if (runDirs.Length == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
             string dir = parse.GetValue(outDir) ?? throw new UserError("dynamics: give --out DIR for the tables and plots");
@@ -61,7 +68,7 @@ public static class DynamicsCommand
                 Runs = runDirs, OutDir = dir, Layers = ParseLayers(parse.GetValue(layers)), Data = parse.GetValue(data), Split = parse.GetValue(split),
                 Offset = parse.GetValue(offset), Batch = parse.GetValue(batch), Threads = parse.GetValue(threads), Gemm = parse.GetValue(gemm)!,
                 Thresholds = new IndicatorThresholds(parse.GetValue(ckaThreshold), parse.GetValue(earlyFraction), parse.GetValue(paramPer),
-                                                     parse.GetValue(gradPer), rule, parse.GetValue(quantile), parse.GetValue(initRatio)),
+                                                     parse.GetValue(gradPer), rule, parse.GetValue(quantile), parse.GetValue(initRatio), early),
                 Log = parse.InvocationConfiguration.Error,
             });
             var output = parse.InvocationConfiguration.Output;

@@ -18,6 +18,19 @@ public enum PerRule
     Absolute,
 }
 
+/// <summary>How "early convergence" is decided per layer; both use the CKA threshold (0.45, the paper's).</summary>
+public enum EarlyRule
+{
+    /// <summary>The paper's: the layer reaches the CKA threshold by <see cref="IndicatorThresholds.EarlyFraction"/> of training.</summary>
+    Fraction,
+    /// <summary>
+    /// Relative to the model: the layer reaches the CKA threshold no later than the model's <see cref="IndicatorThresholds.Quantile"/>
+    /// quantile of its layers' first-reaching fractions (0.5: no later than the median layer). Short runs of small models
+    /// rarely reach 0.45 within 10% of training in any layer, which leaves the paper's indicator constant.
+    /// </summary>
+    Quantile,
+}
+
 /// <summary>Thresholds of the three per-layer indicators (training-dynamics.md §5).</summary>
 /// <param name="Cka">CKA with the final checkpoint that counts as converged (0.45, the paper's).</param>
 /// <param name="EarlyFraction">"Early" means by this fraction of training (0.10).</param>
@@ -26,9 +39,16 @@ public enum PerRule
 /// <param name="Rule">How large PER is decided (default <see cref="PerRule.Quantile"/>).</param>
 /// <param name="Quantile">With <see cref="PerRule.Quantile"/>: the quantile across the model's layers at or above which PER is large (0.5 = the median).</param>
 /// <param name="InitRatio">With <see cref="PerRule.Init"/>: the fraction of its initial PER a layer must keep to count as large (1.0).</param>
+/// <param name="Early">How early convergence is decided (default <see cref="EarlyRule.Quantile"/>).</param>
 public sealed record IndicatorThresholds(double Cka = 0.45, double EarlyFraction = 0.10, double ParamPer = 0.95, double GradPerRelative = 0.90,
-                                         PerRule Rule = PerRule.Quantile, double Quantile = 0.5, double InitRatio = 1.0)
+                                         PerRule Rule = PerRule.Quantile, double Quantile = 0.5, double InitRatio = 1.0,
+                                         EarlyRule Early = EarlyRule.Quantile)
 {
+    /// <summary>The early-convergence rule in words, as printed beside the MCC table.</summary>
+    public string DescribeEarly() => Early == EarlyRule.Fraction
+        ? Inv($"early convergence = CKA with the final checkpoint ≥ {Cka:0.##} by {EarlyFraction:0.##} of training (the paper's; rule 'fraction')")
+        : Inv($"early convergence = CKA with the final checkpoint reaches {Cka:0.##} no later than the model's {100 * Quantile:0.#}th percentile layer does (rule 'quantile')");
+
     /// <summary>The PER rule in words, as printed beside the MCC table.</summary>
     public string DescribePer() => Rule switch
     {
@@ -82,6 +102,25 @@ public static class ConvergenceIndicators
             if (values[i] >= threshold) return steps[i] / (double)finalStep;
         }
         return null;
+    }
+
+    /// <summary>
+    /// Early convergence relative to the model: first-reaching fraction ≤ the <paramref name="quantile"/> quantile of
+    /// the layers' fractions (a layer that never reaches the threshold counts as later than any that does, and is never early).
+    /// </summary>
+    public static bool[] EarlyByQuantile(IReadOnlyList<double?> firstFractions, double quantile)
+    {
+        var keyed = firstFractions.Select(f => f ?? double.PositiveInfinity).ToArray();
+        var sorted = keyed.Order().ToArray();
+        var result = new bool[keyed.Length];
+        if (sorted.Length == 0) return result;
+        // type-7 quantile of the keys; interpolating towards +∞ gives +∞ (every layer that reaches the threshold is early)
+        double h = (sorted.Length - 1) * quantile;
+        int lo = (int)Math.Floor(h);
+        double a = sorted[lo], b = sorted[Math.Min(lo + 1, sorted.Length - 1)];
+        double cut = h == lo || a == b ? a : a + (h - lo) * (b - a);
+        for (int i = 0; i < keyed.Length; i++) result[i] = double.IsFinite(keyed[i]) && keyed[i] <= cut;
+        return result;
     }
 
     /// <summary>Large parameter PER per layer by <see cref="IndicatorThresholds.Rule"/>; <paramref name="perAtStart"/> (first checkpoint) is needed by <see cref="PerRule.Init"/> only.</summary>

@@ -102,7 +102,7 @@ public static class DynamicsAnalysis
             var (mlp, mlpS) = Frac(Site.Mlp);
             sizes.Add(new DynamicsSize(g.Key, g.Count(), att, mlp, attS, mlpS));
         }
-        return new DynamicsResult(series, t, t.DescribePer(), models, sizes, warnings, MccSummary(models));
+        return new DynamicsResult(series, t, t.DescribeEarly(), t.DescribePer(), models, sizes, warnings, MccSummary(models));
     }
 
     /// <summary>"MCC: 7 of 8 cells defined on the models with ≥ 6 layers (...)": the acceptance line, with why cells are undefined.</summary>
@@ -136,8 +136,13 @@ public static class DynamicsAnalysis
     public static SiteIndicators Indicators(RunDynamics run, Site site, IndicatorThresholds t)
     {
         var early = new bool[run.Layers];
-        for (int l = 0; l < run.Layers; l++)
-            early[l] = ConvergenceIndicators.EarlyConvergence(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t);
+        if (t.Early == EarlyRule.Fraction)
+            for (int l = 0; l < run.Layers; l++)
+                early[l] = ConvergenceIndicators.EarlyConvergence(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t);
+        else
+            early = ConvergenceIndicators.EarlyByQuantile(
+                Enumerable.Range(0, run.Layers).Select(l => ConvergenceIndicators.FirstFractionReaching(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t.Cka)).ToList(),
+                t.Quantile);
         return new SiteIndicators(early,
             ConvergenceIndicators.LargeParamPer(run.ParamPer[site][^1], t, run.ParamPer[site][0]),
             ConvergenceIndicators.LargeGradPer(run.GradPer[site][^1], t, run.GradPer[site][0]));

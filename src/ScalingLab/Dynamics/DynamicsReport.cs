@@ -125,8 +125,9 @@ public static class DynamicsReport
             ["thresholds"] = new JsonObject
             {
                 ["cka"] = t.Cka, ["early_fraction"] = t.EarlyFraction, ["param_per"] = t.ParamPer, ["grad_per_relative"] = t.GradPerRelative,
-                ["rule"] = t.Rule.ToString().ToLowerInvariant(), ["quantile"] = t.Quantile, ["init_ratio"] = t.InitRatio,
+                ["rule"] = t.Rule.ToString().ToLowerInvariant(), ["early"] = t.Early.ToString().ToLowerInvariant(), ["quantile"] = t.Quantile, ["init_ratio"] = t.InitRatio,
             },
+            ["early_rule"] = s.EarlyRule,
             ["per_rule"] = s.PerRule,
             ["warnings"] = new JsonArray(s.Warnings.Select(w => (JsonNode)w).ToArray()),
         };

@@ -52,7 +52,7 @@ public sealed record DynamicsSize(string Size, int Runs, double? MedianFirstFrac
 /// size the derived answers. <c>--json</c> is this record serialised (the series themselves go to dynamics.json).
 /// </summary>
 public sealed record DynamicsResult(
-    [property: JsonIgnore] IReadOnlyList<RunDynamics> Series, IndicatorThresholds Thresholds, string PerRule,
+    [property: JsonIgnore] IReadOnlyList<RunDynamics> Series, IndicatorThresholds Thresholds, string EarlyRule, string PerRule,
     [property: JsonPropertyName("runs")] IReadOnlyList<DynamicsModel> Models, IReadOnlyList<DynamicsSize> Sizes,
     IReadOnlyList<string> Warnings, string MccSummary)
 {
@@ -83,8 +83,9 @@ public sealed record DynamicsResult(
         sb.AppendLine($"{"size",-10} {"runs",4} {"ATT",8} {"MLP",8}");
         foreach (var s in Sizes) sb.AppendLine($"{s.Size,-10} {s.Runs,4} {s.AttStatus,8} {s.MlpStatus,8}");
         sb.AppendLine();
-        sb.AppendLine(Inv($"Matthews correlation across layers of early convergence (CKA ≥ {t.Cka:0.##} by {t.EarlyFraction:0.##} of training) with large PER;"));
-        sb.AppendLine($"{PerRule}; PER = ER / min(rows, cols):");
+        sb.AppendLine("Matthews correlation across each model's layers of early convergence with large PER (PER = ER / min(rows, cols)):");
+        sb.AppendLine($"  {EarlyRule};");
+        sb.AppendLine($"  {PerRule}.");
         sb.AppendLine($"{"size",-10} {"θ^ATT",9} {"∇θ^ATT",9} {"θ^MLP",9} {"∇θ^MLP",9}  run");
         foreach (var m in Models)
             sb.AppendLine($"{m.Size,-10} {m.Mcc.ParamAtt,9} {m.Mcc.GradAtt,9} {m.Mcc.ParamMlp,9} {m.Mcc.GradMlp,9}  {m.Run}");

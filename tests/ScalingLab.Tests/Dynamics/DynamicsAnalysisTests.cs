@@ -30,7 +30,7 @@ public class DynamicsAnalysisTests
         // Param PER ≥ 0.95: layers 0, 2 → TP 1, FP 1 (layer 1), FN 1 (layer 2), TN 1 → MCC 0.
         // Grad PER ≥ 0.9 × 0.8: layers 0, 1 → MCC 1.
         var r = MakeRun("a", [1, 3, 4, 6], [0.99, 0.5, 0.96, 0.2], [0.8, 0.75, 0.3, 0.7]);
-        var pythia = new IndicatorThresholds(Rule: PerRule.Absolute);
+        var pythia = new IndicatorThresholds(Rule: PerRule.Absolute, Early: EarlyRule.Fraction);
         var ind = DynamicsAnalysis.Indicators(r, Site.Att, pythia);
         Assert.Equal([true, true, false, false], ind.Early);
         Assert.Equal([true, false, true, false], ind.LargeParamPer);
@@ -48,7 +48,7 @@ public class DynamicsAnalysisTests
     {
         // Every parameter PER is below 0.95: the indicator is constant and MCC undefined.
         var r = MakeRun("a", [1, 3, 4, 6], [0.5, 0.5, 0.6, 0.2], [0.8, 0.75, 0.3, 0.7]);
-        var summary = DynamicsAnalysis.Summarise([r], new IndicatorThresholds(Rule: PerRule.Absolute));
+        var summary = DynamicsAnalysis.Summarise([r], new IndicatorThresholds(Rule: PerRule.Absolute, Early: EarlyRule.Fraction));
         Assert.Null(DynamicsAnalysis.Mcc(r, summary.Thresholds).ParamAtt.Value);
         Assert.Contains("undefined", DynamicsReport.MccCsv(summary).Split('\n')[1]);
         Assert.Contains("undefined", summary.Table());

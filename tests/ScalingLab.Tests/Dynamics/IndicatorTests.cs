@@ -58,7 +58,7 @@ public class IndicatorTests
     [Fact]
     public void RankIndicatorsUseTheirThresholds()
     {
-        var t = new IndicatorThresholds(Rule: PerRule.Absolute);
+        var t = new IndicatorThresholds(Rule: PerRule.Absolute, Early: EarlyRule.Fraction);
         Assert.Equal([false, true, true], ConvergenceIndicators.LargeParamPer([0.9, 0.95, 0.99], t));
         // Largest 0.9 → cut 0.81.
         Assert.Equal([false, true, true, false], ConvergenceIndicators.LargeGradPer([0.5, 0.9, 0.82, 0.80], t));
