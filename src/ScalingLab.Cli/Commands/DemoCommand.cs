@@ -92,13 +92,14 @@ public static class DemoCommand
             var trained = clock.Elapsed;
             if (cancel.IsCancellationRequested) throw new OperationCanceledException();
             if (!ok) throw new UserError($"demo: some runs failed; see 'scalinglab sweep status {folder.Dir}' and {Path.Combine(folder.Dir, "logs")}");
-            string html = ReportCommand.Build(folder, root, analyses: true, bootstrap: isQuick ? 50 : 200, stderr, out var findings);
+            var report = SweepReportBuilder.Build(folder, new ReportOptions { OutDir = root, Bootstrap = isQuick ? 50 : 200 }, stderr);
+            string html = report.HtmlPath;
             stdout.WriteLine($"demo: trained {total} runs in {trained.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min " +
                              $"(data, sweep and workers); analyses and report took {(clock.Elapsed - trained).TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
-            foreach (var line in findings.Lines) stdout.WriteLine("demo: " + line);
+            foreach (var line in report.Findings) stdout.WriteLine("demo: " + line);
             if (!pr.GetValue(noCheck) && RenderCheck.Chromium() is not null)
             {
-                var titles = ReportCommand.SectionTitles;
+                var titles = SweepReportBuilder.SectionTitles;
                 var check = RenderCheck.Run(html, Path.Combine(root, "report.png"), titles);
                 stdout.WriteLine($"demo: render check: {check}");
                 if (!check.Ok) throw new UserError($"demo: report.html did not render as expected ({check})");

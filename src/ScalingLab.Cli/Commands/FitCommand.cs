@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using ScalingLab.Common;
 using ScalingLab.Laws;
 using ScalingLab.Reports;
@@ -53,57 +52,42 @@ public static class FitCommand
         {
             var err = parse.InvocationConfiguration.Error;
             var output = parse.InvocationConfiguration.Output;
-            var fitForm = FitForm.ByName(parse.GetValue(form)!);
-            int resamples = parse.GetValue(boot);
-            if (resamples < 0) throw new UserError($"--bootstrap must be ≥ 0 (got {resamples})");
             double d = parse.GetValue(delta);
             if (!(d > 0)) throw new UserError($"--delta must be > 0 (got {d})");
-            var budgetList = ParseBudgets(parse.GetValue(budgets)!);
+            int iters = parse.GetValue(maxIter);
+            if (iters < 1) throw new UserError($"--max-iterations must be ≥ 1 (got {iters})");
+            int resamples = parse.GetValue(boot);
+            if (resamples < 0) throw new UserError($"--bootstrap must be ≥ 0 (got {resamples})");
             string? cName = parse.GetValue(cCol);
             string? dName = parse.GetValue(dCol) ?? (cName is null ? "D" : null);
             var cols = new CsvColumns(parse.GetValue(nCol)!, dName, cName, parse.GetValue(lossCol)!, parse.GetValue(nameCol));
             var points = PointsCsv.DropHighest(PointsCsv.Read(parse.GetValue(csv)!, cols), parse.GetValue(drop));
+            var fitForm = FitForm.ByName(parse.GetValue(form)!);
             HuberFit.CheckCount(fitForm, points.Count);
-            int iters = parse.GetValue(maxIter);
-            if (iters < 1) throw new UserError($"--max-iterations must be ≥ 1 (got {iters})");
-            var options = new FitOptions { Delta = d, Threads = parse.GetValue(threads), MaxIterations = iters };
-
-            var grid = options.Grid ?? fitForm.DefaultGrid;
-            int starts = grid.Aggregate(1, (n, g) => n * g.Length);
-            err.WriteLine($"fit: {fitForm.Name} on {points.Count} runs from {starts} starts ...");
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            var fit = HuberFit.Fit(fitForm, points, options);
-            double fitSeconds = sw.Elapsed.TotalSeconds;
-            var diag = FitDiagnostics.Compute(fitForm, points, fit, options);
-
-            Bootstrap.Derive? derive = fit.Law is ChinchillaLaw ? law => Derived((ChinchillaLaw)law, budgetList) : null;
-            BootstrapResult? bs = null;
-            if (resamples > 0)
+            int last = 0;
+            var options = new LawFitOptions
             {
-                int last = 0;
-                bs = Bootstrap.Run(fitForm, points, fit, resamples, parse.GetValue(seed), options, derive,
-                    progress: done =>
-                    {
-                        int tenth = done * 10 / resamples;
-                        if (tenth > Volatile.Read(ref last)) { Volatile.Write(ref last, tenth); lock (err) err.WriteLine($"bootstrap: {done}/{resamples}"); }
-                    });
-            }
-            var a1 = ComputeOptimal.LowerEnvelope(points);
-            var a2 = ComputeOptimal.IsoFlop(points);
-            var a3 = fit.Law is ChinchillaLaw cl ? ComputeOptimal.FromChinchilla(cl) : null;
-
-            if (parse.GetValue(json))
-                output.WriteLine(ToJson(fit, diag, bs, derive, budgetList, points, a1, a2, a3, fitSeconds, parse.GetValue(seed)));
-            else
-                WriteTable(output, fit, diag, bs, derive, budgetList, points, a1, a2, a3, fitSeconds);
-
+                Points = points, Form = fitForm.Name, Bootstrap = resamples, Seed = parse.GetValue(seed),
+                Budgets = ParseBudgets(parse.GetValue(budgets)!),
+                Fit = new FitOptions { Delta = d, Threads = parse.GetValue(threads), MaxIterations = iters },
+                Progress = done =>
+                {
+                    int tenth = done * 10 / resamples;
+                    if (tenth > Volatile.Read(ref last)) { Volatile.Write(ref last, tenth); lock (err) err.WriteLine($"bootstrap: {done}/{resamples}"); }
+                },
+            };
+            int starts = fitForm.DefaultGrid.Aggregate(1, (n, g) => n * g.Length);
+            err.WriteLine($"fit: {fitForm.Name} on {points.Count} runs from {starts} starts ...");
+            var result = LawFitAnalysis.Run(options);
+            if (parse.GetValue(json)) output.WriteLine(result.ToJson());
+            else WriteTable(output, result);
             if (parse.GetValue(plot) is { } svg)
             {
-                FitPlot.Save(svg, points, fit.Law, fitForm.Name);
+                FitPlot.Save(svg, points, result.Law, fitForm.Name);
                 err.WriteLine($"fit: wrote {svg}");
             }
-            if (!fit.Converged && !parse.GetValue(allow))
-                throw new UserError($"the best fit did not converge (L-BFGS stopped: {fit.Stop}); rerun with --allow-unconverged to accept it", 3);
+            if (!result.Converged && !parse.GetValue(allow))
+                throw new UserError($"the best fit did not converge (L-BFGS stopped: {result.Stop}); rerun with --allow-unconverged to accept it", 3);
             return 0;
         });
         return cmd;
@@ -122,102 +106,29 @@ public static class FitCommand
         return list.ToArray();
     }
 
-    /// <summary>N_opt, D_opt and tokens per parameter at each budget (bootstrapped alongside the parameters).</summary>
-    private static IEnumerable<(string, double)> Derived(ChinchillaLaw law, double[] budgets)
-    {
-        foreach (double c in budgets)
-        {
-            string k = c.ToString("0.##e0", CultureInfo.InvariantCulture);
-            yield return ($"N_opt@{k}", law.OptimalN(c));
-            yield return ($"D_opt@{k}", law.OptimalD(c));
-            yield return ($"tokens_per_param@{k}", law.TokensPerParameter(c));
-        }
-    }
-
     private static string F(double v) => Ticks.Short(v);
 
-    private static void WriteTable(TextWriter o, FitResult fit, FitDiagnostics diag, BootstrapResult? bs, Bootstrap.Derive? derive,
-                                   double[] budgets, List<FitPoint> points, AllocationEstimate? a1, AllocationEstimate? a2,
-                                   AllocationEstimate? a3, double seconds)
+    /// <summary>The table: a parameter the profile shows flat gets "not identified" and its range, never an interval.</summary>
+    private static void WriteTable(TextWriter o, LawFitResult r)
     {
-        o.WriteLine($"form {fit.Form}: {points.Count} runs, objective {fit.Objective:0.########} (sum of Huber, δ on ln L)");
-        o.WriteLine($"  best of {fit.Starts} starts ({fit.StartsConverged} converged), {(fit.Converged ? "converged" : "NOT converged")} ({fit.Stop}), {seconds:F2} s");
-        if (fit.OutsideGrid.Length > 0)
-            o.WriteLine($"  warning: {string.Join(", ", fit.OutsideGrid)} ended outside the initial grid: widen the grid or distrust the fit");
-        string head = bs is null ? "" : $"   95% interval ({bs.Resamples} bootstrap resamples)";
+        o.WriteLine($"form {r.Form}: {r.Runs} runs, objective {r.Objective:0.########} (sum of Huber, δ on ln L)");
+        o.WriteLine($"  best of {r.Starts} starts ({r.StartsConverged} converged), {(r.Converged ? "converged" : "NOT converged")} ({r.Stop}), {r.FitSeconds:F2} s");
+        if (r.OutsideGrid.Count > 0)
+            o.WriteLine($"  warning: {string.Join(", ", r.OutsideGrid)} ended outside the initial grid: widen the grid or distrust the fit");
+        string head = r.Bootstrap is null ? "" : $"   95% interval ({r.Bootstrap.Converged} of {r.Bootstrap.Resamples} bootstrap refits converged)";
         o.WriteLine();
         o.WriteLine($"  {"parameter",-24}{"estimate",14}{head}");
-        var rows = fit.Law.Parameters.Select(kv => (kv.Key, kv.Value)).ToList();
-        if (derive is not null) rows.AddRange(derive(fit.Law));
-        foreach (var (name, value) in rows)
-        {
-            string ci = "";
-            if (bs is not null && bs.Samples.ContainsKey(name))
-            {
-                var iv = bs.IntervalOf(name, value);
-                ci = $"   [{F(iv.Lo)}, {F(iv.Hi)}]";
-            }
-            o.WriteLine($"  {name,-24}{F(value),14}{ci}");
-        }
+        foreach (var q in r.Parameters.Concat(r.Derived))
+            o.WriteLine($"  {q.Name,-24}{F(q.Estimate),14}   {q.IntervalText(F)}");
         o.WriteLine();
-        o.WriteLine($"  R² (ln L) {diag.R2LogLoss:0.0000}, rms log residual {diag.RmsLogResidual:0.0000}");
-        if (diag.HeldOutRun is not null)
-            o.WriteLine($"  held-out largest-compute run ({diag.HeldOutRun}): predicted loss off by {diag.HeldOutRelativeError * 100:+0.00;-0.00}%");
-        foreach (var a in new[] { a3, a2, a1 })
-            if (a is not null)
-                o.WriteLine($"  {a.Approach}: N_opt ∝ C^{a.A:0.000}, D_opt ∝ C^{a.B:0.000}" + (a.Points > 0 ? $" ({a.Points} {(a.Approach == "approach-2" ? "IsoFLOP budgets" : "envelope runs")})" : ""));
-        int below = points.Count(p => p.D < KaplanND.OverfitTokenThreshold(p.N));
-        o.WriteLine($"  Kaplan overfitting check: {below} of {points.Count} runs have D < 5e3·N^0.74 (δL ≳ 2% expected)");
-        if (bs is not null && bs.Unconverged > 0) o.WriteLine($"  bootstrap: {bs.Unconverged} refits did not converge");
-    }
-
-    private static string ToJson(FitResult fit, FitDiagnostics diag, BootstrapResult? bs, Bootstrap.Derive? derive, double[] budgets,
-                                 List<FitPoint> points, AllocationEstimate? a1, AllocationEstimate? a2, AllocationEstimate? a3,
-                                 double seconds, ulong seed)
-    {
-        var root = new Dictionary<string, object?>();
-        root["form"] = fit.Form;
-        foreach (var (k, v) in fit.Law.Parameters) root[k] = v;
-        root["objective"] = fit.Objective;
-        root["objective_normalisation"] = "sum over runs of Huber_delta(ln L_hat - ln L)";
-        root["converged"] = fit.Converged;
-        root["stop"] = fit.Stop.ToString();
-        root["starts"] = fit.Starts;
-        root["starts_converged"] = fit.StartsConverged;
-        root["outside_grid"] = fit.OutsideGrid;
-        root["theta"] = fit.Theta;
-        root["fit_seconds"] = seconds;
-        root["runs"] = points.Count;
-        root["r2_log_loss"] = diag.R2LogLoss;
-        root["rms_log_residual"] = diag.RmsLogResidual;
-        root["held_out"] = diag.HeldOutRun is null ? null : new Dictionary<string, object?> { ["run"] = diag.HeldOutRun, ["relative_error"] = diag.HeldOutRelativeError };
-        var rows = fit.Law.Parameters.Select(kv => (kv.Key, kv.Value)).ToList();
-        if (derive is not null) rows.AddRange(derive(fit.Law));
-        root["intervals"] = bs is null ? null : rows.Where(r => bs.Samples.ContainsKey(r.Key)).ToDictionary(r => r.Key, r =>
-        {
-            var iv = bs.IntervalOf(r.Key, r.Value);
-            return new Dictionary<string, double> { ["estimate"] = iv.Estimate, ["lo"] = iv.Lo, ["hi"] = iv.Hi };
-        });
-        root["bootstrap"] = bs is null ? null : new Dictionary<string, object?>
-        {
-            ["resamples"] = bs.Resamples, ["seed"] = seed, ["level"] = 0.95, ["unconverged"] = bs.Unconverged, ["seconds"] = bs.Seconds,
-            ["method"] = "resample runs with replacement; refit from the full-data optimum and the 7 best full-grid starts",
-        };
-        if (fit.Law is ChinchillaLaw law)
-            root["allocation"] = budgets.Select(c => new Dictionary<string, double>
-            {
-                ["compute"] = c, ["n_opt"] = law.OptimalN(c), ["d_opt"] = law.OptimalD(c), ["tokens_per_param"] = law.TokensPerParameter(c),
-            }).ToList();
-        Dictionary<string, double>? A(AllocationEstimate? a) => a is null ? null : new() { ["n_exponent"] = a.A, ["d_exponent"] = a.B, ["points"] = a.Points };
-        root["approach1"] = A(a1);
-        root["approach2"] = A(a2);
-        root["approach3"] = A(a3);
-        root["points"] = points.Select((p, i) => new Dictionary<string, object?>
-        {
-            ["name"] = p.Name, ["N"] = p.N, ["D"] = p.D, ["C"] = p.Compute, ["loss"] = p.Loss, ["predicted"] = diag.Predicted[i],
-            ["log_residual"] = diag.LogResiduals[i], ["kaplan_token_threshold"] = KaplanND.OverfitTokenThreshold(p.N),
-            ["kaplan_delta_l"] = new KaplanND().OverfitPenalty(p.N, p.D), // eq. 4.3 with Kaplan's published constants
-        }).ToList();
-        return JsonSerializer.Serialize(root, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+        o.WriteLine($"  identifiability: objective profiles, each parameter fixed across a wide range and the others refitted; flat = " +
+                    $"rises by less than {r.ProfileTolerance:0.#%} of the minimum objective, 1.92/(runs − parameters) ({(r.AllIdentified ? "every parameter identified" : "see \"not identified\" above")})");
+        o.WriteLine($"  R² (ln L) {r.R2LogLoss:0.0000}, rms log residual {r.RmsLogResidual:0.0000}");
+        if (r.HeldOut is not null)
+            o.WriteLine($"  held-out largest-compute run ({r.HeldOut.Run}): predicted loss off by {r.HeldOut.RelativeError * 100:+0.00;-0.00}%");
+        foreach (var a in r.Approaches)
+            o.WriteLine($"  {a.Approach}: N_opt ∝ C^{a.NExponent:0.000}, D_opt ∝ C^{a.DExponent:0.000}" + (a.Points > 0 ? $" ({a.Points} {(a.Approach == "approach-2" ? "IsoFLOP budgets" : "envelope runs")})" : ""));
+        o.WriteLine($"  Kaplan overfitting check: {r.KaplanOverfitRuns} of {r.Runs} runs have D < 5e3·N^0.74 (δL ≳ 2% expected)");
+        if (r.Bootstrap is { Unconverged: > 0 } b) o.WriteLine($"  bootstrap: {b.Unconverged} refits did not converge and are left out of the intervals");
     }
 }

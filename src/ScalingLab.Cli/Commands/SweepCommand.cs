@@ -376,20 +376,17 @@ public static class SweepCommand
         output.WriteLine($"{"run",-28} {"state",-8} {"tries",5} {"N",10} {"D",9} {"val loss",9} {"min val",9}");
         foreach (var r in runs)
         {
-            JsonNode? m = r.MetricsJson is null ? null : JsonNode.Parse(r.MetricsJson);
-            string F(string k) => m?[k] is JsonValue v && SpecNumber(v) is double d ? d.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+            var m = r.Summary;
+            static string F(double? d) => d is double x && double.IsFinite(x) ? x.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
             var c = r.Config;
             output.WriteLine($"{r.Name,-28} {RunStateText(r.State),-8} {r.Attempts,5} " +
-                             $"{Model.ModelAccounting.NonEmbeddingParams(c.Model),10} {Canonical.Count(c.DataTokens),9} {F("final_val_loss"),9} {F("min_val_loss"),9}" +
+                             $"{Model.ModelAccounting.NonEmbeddingParams(c.Model),10} {Canonical.Count(c.DataTokens),9} {F(m?.FinalValLoss),9} {F(m?.MinValLoss),9}" +
                              (r.Error is not null && r.State == RunState.Failed ? $"  {r.Error}" : ""));
         }
         output.WriteLine($"{runs.Count(r => r.State == RunState.Done)}/{runs.Count} done, " +
                          $"{runs.Count(r => r.State == RunState.Failed)} failed, {runs.Count(r => r.State == RunState.Pending)} pending, " +
                          $"{runs.Count(r => r.State == RunState.Running)} running");
     }
-
-    private static double? SpecNumber(JsonValue v) =>
-        v.GetValueKind() == JsonValueKind.Number ? double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture) : null;
 
     private static string RunStateText(RunState s) => s.ToString().ToLowerInvariant();
 

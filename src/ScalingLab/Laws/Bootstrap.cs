@@ -9,16 +9,21 @@ public readonly record struct Interval(double Estimate, double Lo, double Hi);
 /// <summary>Bootstrap distribution of a fit: every resample's named quantities, and percentile intervals.</summary>
 public sealed class BootstrapResult
 {
-    /// <summary>Quantity name → its value in each resample (NaN where that refit failed).</summary>
+    /// <summary>Quantity name → its value in each resample (NaN where that refit failed or did not converge).</summary>
     public required IReadOnlyDictionary<string, double[]> Samples { get; init; }
     /// <summary>Number of resamples.</summary>
     public required int Resamples { get; init; }
-    /// <summary>Resamples whose best refit did not converge.</summary>
+    /// <summary>Resamples whose best refit did not converge (left out of every interval).</summary>
     public required int Unconverged { get; init; }
+    /// <summary>Resamples whose refit converged: the ones the intervals are computed from.</summary>
+    public int Converged => Resamples - Unconverged;
     /// <summary>Wall time of the refits in seconds (for the bench).</summary>
     public required double Seconds { get; init; }
 
-    /// <summary>The (1 − level) two-sided percentile interval of <paramref name="name"/> around <paramref name="estimate"/>.</summary>
+    /// <summary>
+    /// The (1 − level) two-sided percentile interval of <paramref name="name"/> around <paramref name="estimate"/>, over the
+    /// converged refits only.
+    /// </summary>
     public Interval IntervalOf(string name, double estimate, double level = 0.95)
     {
         var v = Samples[name].Where(double.IsFinite).Order().ToArray();
@@ -30,7 +35,7 @@ public sealed class BootstrapResult
 
 /// <summary>
 /// Nonparametric bootstrap over runs (Efron): resample the runs with replacement, refit, collect every parameter and
-/// derived figure, report percentile intervals. Resample b draws its runs from its own RNG stream (seed, b), and each
+/// derived figure, report percentile intervals over the refits that converged (the count is reported). Resample b draws its runs from its own RNG stream (seed, b), and each
 /// refit is single-threaded inside a parallel loop over resamples, so the result is the same for any thread count.
 /// A refit starts from the full-data optimum and from the start points of the best full-grid end points (not the
 /// whole 4,500-point grid): the resampled optimum lies near the full-data one, and this keeps 1,000 refits cheap.
@@ -74,9 +79,17 @@ public static class Bootstrap
             {
                 foreach (var k in all) samples[k][b] = double.NaN;
                 Interlocked.Increment(ref unconverged);
+                progress?.Invoke(Interlocked.Increment(ref done));
                 return;
             }
-            if (!r.Converged) Interlocked.Increment(ref unconverged);
+            if (!r.Converged)
+            {
+                // An unconverged refit stopped somewhere arbitrary: its values would only widen the interval.
+                foreach (var k in all) samples[k][b] = double.NaN;
+                Interlocked.Increment(ref unconverged);
+                progress?.Invoke(Interlocked.Increment(ref done));
+                return;
+            }
             foreach (var (k, v) in r.Law.Parameters) if (samples.TryGetValue(k, out var arr)) arr[b] = v;
             if (derive is not null) foreach (var (k, v) in derive(r.Law)) samples[k][b] = v;
             int d = Interlocked.Increment(ref done);

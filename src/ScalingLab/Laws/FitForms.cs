@@ -20,6 +20,15 @@ public abstract class FitForm
     /// <summary>Number of fitted parameters.</summary>
     public int Dim => ThetaNames.Length;
 
+    /// <summary>The law parameter (a key of <see cref="IScalingLaw.Parameters"/>) that θ entry <paramref name="k"/> stands for.</summary>
+    public virtual string ParameterName(int k) => IsLogScale(k) ? ThetaNames[k][3..] : ThetaNames[k];
+
+    /// <summary>True when θ entry <paramref name="k"/> is the natural log of its parameter (a scale constant), false for an exponent.</summary>
+    public virtual bool IsLogScale(int k) => ThetaNames[k].StartsWith("ln_", StringComparison.Ordinal);
+
+    /// <summary>The parameter's value for θ entry <paramref name="k"/> = <paramref name="theta"/>.</summary>
+    public double Natural(int k, double theta) => IsLogScale(k) ? Math.Exp(theta) : theta;
+
     /// <summary>Initial values per θ entry; the fit starts from every point of their Cartesian product.</summary>
     public abstract double[][] DefaultGrid { get; }
 
@@ -84,6 +93,11 @@ public sealed class ChinchillaFit : FitForm
     public override string Name => "chinchilla";
     /// <inheritdoc/>
     public override string[] ThetaNames { get; } = ["a", "b", "e", "alpha", "beta"];
+    /// <inheritdoc/>
+    public override string ParameterName(int k) => Names[k];
+    private static readonly string[] Names = ["A", "B", "E", "alpha", "beta"];
+    /// <inheritdoc/>
+    public override bool IsLogScale(int k) => k < 3;
     /// <inheritdoc/>
     public override double[][] DefaultGrid { get; } =
     [

@@ -1,27 +1,25 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text.Json.Nodes;
 using ScalingLab.Model;
 using ScalingLab.Sweeps;
 using ScalingLab.Training;
 
 namespace ScalingLab.Reports;
 
-/// <summary>A finished run as the report sees it: its registry row, config, final metrics and metrics.jsonl rows.</summary>
-public sealed record ReportRun(RunRecord Record, RunConfig Config, JsonObject Metrics, IReadOnlyList<MetricsRow> Curve)
+/// <summary>A finished run as the report sees it: its registry row, config, summary and metrics.jsonl rows.</summary>
+public sealed record ReportRun(RunRecord Record, RunConfig Config, RunSummary Summary, IReadOnlyList<MetricsRow> Curve)
 {
+    /// <summary>The run's folder.</summary>
+    public RunFolder Folder => new(Record.RunDir);
+
     /// <summary>Kaplan's N (non-embedding parameters).</summary>
     public long N => ModelAccounting.NonEmbeddingParams(Config.Model);
 
     /// <summary>The final validation loss (the last evaluation), or NaN.</summary>
-    public double FinalValLoss => Num("final_val_loss");
+    public double FinalValLoss => Summary.FinalValLoss ?? double.NaN;
 
     /// <summary>The minimum validation loss over the run (Kaplan's early-stopped loss), or NaN.</summary>
-    public double MinValLoss => Num("min_val_loss");
-
-    /// <summary>A metric as a number (NaN when absent).</summary>
-    public double Num(string key) => Metrics[key] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
-        ? double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture) : double.NaN;
+    public double MinValLoss => Summary.MinValLoss ?? double.NaN;
 }
 
 /// <summary>
@@ -36,8 +34,7 @@ public static class SweepReport
         using var reg = folder.OpenRegistry();
         all = reg.List(folder.Name);
         return all.Where(r => r.State == RunState.Done && r.MetricsJson is not null)
-            .Select(r => new ReportRun(r, r.Config, JsonNode.Parse(r.MetricsJson!)!.AsObject(),
-                                       MetricsLog.Read(Path.Combine(r.RunDir, "metrics.jsonl"))))
+            .Select(r => new ReportRun(r, r.Config, r.Summary!, new RunFolder(r.RunDir).ReadMetrics()))
             .ToList();
     }
 

@@ -23,6 +23,9 @@ public sealed record RunRecord(
     /// <summary>The run's config.</summary>
     public RunConfig Config => RunConfig.FromJson(ConfigJson);
 
+    /// <summary>The finished run's summary (the registry's metrics), or null before it is done.</summary>
+    public Training.RunSummary? Summary => MetricsJson is null ? null : Training.RunSummary.FromJson(MetricsJson, $"run {Name}: metrics");
+
     internal static string StateText(RunState s) => s switch
     {
         RunState.Pending => "pending",

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ScalingLab.Data;
 using ScalingLab.Model;
 using ScalingLab.Tensors;
@@ -9,7 +8,7 @@ namespace ScalingLab.Sweeps;
 /// <summary>
 /// Trains one sweep run with the project's <see cref="Trainer"/>: a fresh start, or a resume from the run folder's
 /// newest complete checkpoint (bit-identical to an uninterrupted run: same seed, same threads). Returns the run's
-/// final metrics as the JSON the registry stores and the report reads.
+/// <see cref="RunSummary"/> (its summary.json) as the JSON the registry stores and the report reads back typed.
 /// </summary>
 public static class SweepTraining
 {
@@ -49,26 +48,8 @@ public static class SweepTraining
                                  cancel: cancel);
         cancel.ThrowIfCancellationRequested();
         if (!result.Completed) throw new OperationCanceledException("training stopped before the end of its schedule");
-        var m = new JsonObject
-        {
-            ["name"] = c.Name,
-            ["grid"] = c.Grid,
-            ["n_layer"] = c.Model.NLayer,
-            ["d_model"] = c.Model.DModel,
-            ["params_non_embedding"] = ModelAccounting.NonEmbeddingParams(c.Model),
-            ["params_trainable"] = ModelAccounting.TrainableParams(c.Model),
-            ["tokens"] = result.Tokens,
-            ["steps"] = result.Step,
-            ["seed"] = c.Seed,
-            ["final_train_loss"] = result.FinalTrainLoss,
-            ["min_train_loss"] = result.MinTrainLoss,
-            ["final_val_loss"] = result.FinalValLoss,
-            ["min_val_loss"] = result.MinValLoss,
-            ["min_val_step"] = result.MinValStep,
-            ["unigram_val_loss"] = result.UnigramValLoss,
-            ["flops_6n"] = ModelAccounting.TrainingFlops6N(c.Model, result.Tokens),
-            ["flops_exact"] = ModelAccounting.TrainingFlopsExact(c.Model, result.Tokens),
-        };
-        return m.ToJsonString();
+        var summary = new RunFolder(runDir).ReadSummary()
+                      ?? throw new IOException($"{runDir}: training finished but wrote no summary.json");
+        return summary.ToJson();
     }
 }

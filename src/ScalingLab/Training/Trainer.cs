@@ -135,13 +135,7 @@ public sealed class Trainer
     }
 
     /// <summary>Reads config.json and train.json of <paramref name="runDir"/> (for resume and for finding the data).</summary>
-    public static (ModelConfig Model, TrainConfig Train) ReadRunConfig(string runDir)
-    {
-        string cfgPath = Path.Combine(runDir, "config.json"), trainPath = Path.Combine(runDir, "train.json");
-        if (!File.Exists(cfgPath) || !File.Exists(trainPath))
-            throw new UserError($"train: {runDir} is not a run folder (config.json and train.json are missing)");
-        return (ModelConfig.FromJson(File.ReadAllText(cfgPath)), TrainConfig.FromJson(File.ReadAllText(trainPath)));
-    }
+    public static (ModelConfig Model, TrainConfig Train) ReadRunConfig(string runDir) => new RunFolder(runDir).ReadConfig();
 
     /// <summary>
     /// Continues the run in <paramref name="runDir"/> from its newest complete checkpoint: weights, AdamW moments,
@@ -345,18 +339,6 @@ public sealed class Trainer
         throw new UserError(message);
     }
 
-    private void WriteSummary(TrainResult r, double elapsed)
-    {
-        var o = new Dictionary<string, object?>
-        {
-            ["status"] = "done", ["step"] = r.Step, ["tokens"] = r.Tokens, ["min_val_loss"] = r.MinValLoss,
-            ["min_val_step"] = r.MinValStep, ["final_val_loss"] = r.FinalValLoss,
-            ["final_train_loss"] = r.FinalTrainLoss, ["min_train_loss"] = r.MinTrainLoss, ["min_train_step"] = r.MinTrainStep,
-            ["windows"] = _cfg.Windows, ["unigram_entropy"] = r.UnigramEntropy,
-            ["unigram_val_loss"] = r.UnigramValLoss, ["beat_unigram_step"] = r.BeatUnigramStep,
-            ["beat_unigram_s"] = r.BeatUnigramSeconds, ["elapsed_s"] = _elapsedBefore + elapsed,
-        };
-        AtomicFile.WriteAllText(Path.Combine(_runDir, "summary.json"),
-            System.Text.Json.JsonSerializer.Serialize(o, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-    }
+    private void WriteSummary(TrainResult r, double elapsed) =>
+        new RunFolder(_runDir).WriteSummary(RunSummary.Of(r, Model.Config, _cfg.Windows, _elapsedBefore + elapsed));
 }

@@ -31,15 +31,20 @@ public class FitCommandTests
             Assert.True(code == 0, err);
             using var doc = JsonDocument.Parse(output);
             var r = doc.RootElement;
-            foreach (var key in new[] { "E", "A", "B", "alpha", "beta", "objective" }) Assert.True(r.TryGetProperty(key, out _), key);
-            Assert.Equal(0.34, r.GetProperty("alpha").GetDouble(), 0.03);
+            var pars = r.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+            foreach (var key in new[] { "E", "A", "B", "alpha", "beta" }) Assert.True(pars.ContainsKey(key), key);
+            Assert.True(r.TryGetProperty("objective", out _));
+            Assert.Equal(0.34, pars["alpha"].GetProperty("estimate").GetDouble(), 0.03);
             Assert.True(r.GetProperty("converged").GetBoolean());
-            var iv = r.GetProperty("intervals").GetProperty("alpha");
+            Assert.True(pars["alpha"].GetProperty("identified").GetBoolean());
+            var iv = pars["alpha"].GetProperty("interval");
             Assert.True(iv.GetProperty("lo").GetDouble() <= iv.GetProperty("hi").GetDouble());
+            Assert.Equal(8, r.GetProperty("bootstrap").GetProperty("resamples").GetInt32());
+            Assert.Equal(5, r.GetProperty("profiles").GetArrayLength());
             Assert.Equal(36, r.GetProperty("points").GetArrayLength());
             var first = r.GetProperty("points")[0];
             Assert.Equal("run0", first.GetProperty("name").GetString());
-            double n0 = first.GetProperty("N").GetDouble(), d0 = first.GetProperty("D").GetDouble();
+            double n0 = first.GetProperty("n").GetDouble(), d0 = first.GetProperty("d").GetDouble();
             Assert.Equal(Math.Pow(1 + Math.Pow(n0 / 6.4e13, 0.076 / 0.103) * 1.8e13 / d0, 0.103) - 1, first.GetProperty("kaplan_delta_l").GetDouble(), 1e-12);
             Assert.NotEmpty(XDocument.Load(svg).Descendants());
         }

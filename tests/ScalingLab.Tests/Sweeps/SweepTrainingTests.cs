@@ -82,7 +82,7 @@ public sealed class SweepTrainingTests : IDisposable
         {
             var m = JsonNode.Parse(r.MetricsJson!)!;
             var want = JsonNode.Parse(reference.List("k").Single(x => x.Hash == r.Hash).MetricsJson!)!;
-            foreach (string key in new[] { "final_train_loss", "final_val_loss", "min_val_loss", "steps" })
+            foreach (string key in new[] { "final_train_loss", "final_val_loss", "min_val_loss", "step" })
                 Assert.Equal((double)want[key]!, (double)m[key]!); // bit-identical: JSON keeps the shortest round-trip text
             // No step was logged twice: the resumed run continued where its checkpoint left off.
             var steps = MetricsLog.Read(Path.Combine(r.RunDir, "metrics.jsonl")).Select(x => x.Step).ToList();
