@@ -5,7 +5,8 @@ set -euo pipefail
 need=()
 # postgresql: the registry tests start a throwaway server; chromium: renders report.html to PNG for the report check.
 # python3-torch: PyTorch 1.13, the tests' outside oracle for the model (tests/oracles/torch_lm.py; about a minute to install).
-for pkg in libopenblas0-pthread postgresql chromium python3-torch; do
+# libdnnl2: oneDNN, the bf16 matrix multiplies of --precision bf16 (loaded at run time; without it bf16 is emulated).
+for pkg in libopenblas0-pthread postgresql chromium python3-torch libdnnl2; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

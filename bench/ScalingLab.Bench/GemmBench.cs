@@ -11,9 +11,11 @@ namespace ScalingLab.Bench;
 /// GFLOP/s of the managed GEMM beside OpenBLAS's, same process, same inputs, at the transformer's shapes.
 /// Each library is timed in its own phase (managed first: OpenBLAS's threads keep spinning after its calls
 /// and would steal the cores). Each figure is the best of <c>repeat</c> timed calls after one warm-up call:
-/// the machine is shared, so the best is the least disturbed. When OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE
-/// is set (some machines force an AVX2 kernel that way), the OpenBLAS phase is run again in a child process
-/// with both unset, to show OpenBLAS's best kernel too.
+/// the machine is shared, so the best is the least disturbed.
+/// <para>OpenBLAS's best kernel: Debian's OpenBLAS picks a kernel family from the CPU id at load time and falls back
+/// to an old one on CPUs it does not know. The bench therefore probes every core type in <see cref="OpenBlasCoreTypes"/>
+/// in a child process each (OPENBLAS_CORETYPE is read at load time; a core type the CPU cannot run just makes its child
+/// fail), names the fastest, and times the full table again with it (the "best" column).</para>
 /// <para>Beside wall-clock figures it reports CPU-time figures (2·M·K·N over the CPU seconds per thread:
 /// the calling thread's clock at one thread, the process clock ÷ threads above): on a machine shared with
 /// other work they estimate what a quiet machine would show, since time spent preempted is not counted.</para>
@@ -30,13 +32,26 @@ public static class GemmBench
     /// <summary>The environment variables that pin OpenBLAS to a kernel.</summary>
     public static readonly string[] OpenBlasKernelVariables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
+    /// <summary>
+    /// The OPENBLAS_CORETYPE values the probe tries ("" = the library's own choice): the x86-64 kernel families of
+    /// Debian's DYNAMIC_ARCH build from AVX-512 (Cooperlake adds bf16, SkylakeX) through AVX2 (Haswell, Zen) to AVX.
+    /// </summary>
+    public static readonly string[] OpenBlasCoreTypes = ["", "Cooperlake", "SkylakeX", "Haswell", "Zen", "Sandybridge"];
+
+    /// <summary>The probe's shape (M×K×N, NN): an MLP projection of 1024 rows.</summary>
+    public static readonly (int M, int K, int N) ProbeShape = (1024, 768, 3072);
+
+    /// <summary>What the core-type probe found: GFLOP/s per core type tried (null where its child failed), and the winner.</summary>
+    public sealed record CoreProbe(IReadOnlyList<(string CoreType, string? CoreName, double? Gflops)> Tried, string? Winner, string? WinnerCoreName);
+
     /// <summary>What to run.</summary>
     /// <param name="Threads">thread counts, each a separate row</param>
     /// <param name="Shapes">M×K×N shapes</param>
     /// <param name="Ops">"NN", "NT", "TN" or "TT"</param>
     /// <param name="Repeat">timed calls per figure (the best is kept)</param>
     /// <param name="Libraries">"managed", "openblas" or both</param>
-    /// <param name="BestKernelChild">how to start this bench in a child process (file, leading arguments), or null for none</param>
+    /// <param name="BestKernelChild">how to start this bench in a child process (file, leading arguments), or null for no
+    /// core-type probe</param>
     public sealed record Options(int[] Threads, (int M, int K, int N)[] Shapes, string[] Ops, int Repeat,
                                  string[] Libraries, (string File, string[] Args)? BestKernelChild);
 
@@ -77,8 +92,12 @@ public static class GemmBench
             }
         }
         Dictionary<(int, int, int, string, int), (double Wall, double? Cpu)>? best = null;
-        if (wantOpenBlas && o.BestKernelChild is { } child && OpenBlasKernelVariables.Any(v => Environment.GetEnvironmentVariable(v) is not null))
-            best = RunBestKernelChild(child, o, progress);
+        if (wantOpenBlas && o.BestKernelChild is { } child)
+        {
+            LastProbe = ProbeCoreTypes(child, o.Threads.Max(), progress);
+            if (LastProbe.Winner is { } w && LastProbe.WinnerCoreName != OpenBlasGemm.CoreName)
+                best = RunChild(child, o with { Libraries = ["openblas"] }, w, progress);
+        }
         return keys.Select(key =>
         {
             bool hm = managed.TryGetValue(key, out var gm), ho = openblas.TryGetValue(key, out var go);
@@ -163,30 +182,64 @@ public static class GemmBench
         return (a, b, c);
     }
 
+    /// <summary>The core-type probe of the last <see cref="Run"/> (null when none ran).</summary>
+    public static CoreProbe? LastProbe { get; private set; }
+
     /// <summary>
-    /// Re-runs the OpenBLAS phase in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (the
-    /// variables are read when the library loads, so only a fresh process can change them).
+    /// Times OpenBLAS at <see cref="ProbeShape"/> on <paramref name="threads"/> threads under every core type of
+    /// <see cref="OpenBlasCoreTypes"/>, each in its own child process, and names the fastest.
     /// </summary>
-    private static Dictionary<(int, int, int, string, int), (double, double?)>? RunBestKernelChild(
-        (string File, string[] Args) child, Options o, TextWriter progress)
+    public static CoreProbe ProbeCoreTypes((string File, string[] Args) child, int threads, TextWriter progress)
     {
-        progress.WriteLine("gemm bench: OpenBLAS again with " + string.Join(" and ", OpenBlasKernelVariables) + " unset (child process)");
+        var probe = new Options([threads], [ProbeShape], ["NN"], 3, ["openblas"], null);
+        var best = new Dictionary<string, (string? Core, double? Gflops)>();
+        // Two rounds over the core types, best of both: on a shared machine one child can land on a busy moment.
+        for (int round = 0; round < 2; round++)
+            foreach (string ct in OpenBlasCoreTypes)
+            {
+                var rows = RunChild(child, probe, ct, progress, quiet: true);
+                double? g = rows?.Values.Select(v => (double?)v.Wall).FirstOrDefault();
+                var prev = best.GetValueOrDefault(ct);
+                best[ct] = (s_childCore ?? prev.Core, prev.Gflops is { } pg && (g is null || pg >= g) ? pg : g);
+            }
+        var tried = OpenBlasCoreTypes.Select(ct => (ct, best[ct].Core, best[ct].Gflops)).ToList();
+        foreach (var (ct, core, g) in tried)
+            progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"gemm bench: OpenBLAS core type probe {(ct == "" ? "(library's choice)" : ct)}: {(g is { } x ? $"{x:0.0} GFLOP/s" : "failed")} (kernel {core ?? "?"})"));
+        var bestTry = tried.Where(t => t.Item3 is not null).OrderByDescending(t => t.Item3).FirstOrDefault();
+        return new CoreProbe(tried, bestTry.Item3 is null ? null : bestTry.Item1, bestTry.Item2);
+    }
+
+    private static string? s_childCore;
+
+    /// <summary>
+    /// Runs this bench in a child process with OPENBLAS_CORETYPE = <paramref name="coreType"/> ("" = unset) and
+    /// OPENBLAS_L2_SIZE unset (both are read when the library loads, so only a fresh process can change them).
+    /// </summary>
+    private static Dictionary<(int, int, int, string, int), (double Wall, double? Cpu)>? RunChild(
+        (string File, string[] Args) child, Options o, string coreType, TextWriter progress, bool quiet = false)
+    {
+        s_childCore = null;
+        if (!quiet) progress.WriteLine($"gemm bench: OpenBLAS again with OPENBLAS_CORETYPE={coreType} (child process)");
         var psi = new ProcessStartInfo(child.File) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in child.Args) psi.ArgumentList.Add(arg);
-        foreach (var arg in ToArguments(o with { Libraries = ["openblas"] })) psi.ArgumentList.Add(arg);
+        foreach (var arg in ToArguments(o)) psi.ArgumentList.Add(arg);
         foreach (var v in OpenBlasKernelVariables) psi.Environment.Remove(v);
+        if (coreType != "") psi.Environment["OPENBLAS_CORETYPE"] = coreType;
         using var p = Process.Start(psi) ?? throw new UserError($"could not start {child.File} for the OpenBLAS best-kernel phase");
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) progress.WriteLine("  (best kernel) " + e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null && !quiet) progress.WriteLine("  (best kernel) " + e.Data); };
         p.BeginErrorReadLine();
         string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            progress.WriteLine($"gemm bench: the best-kernel child exited with {p.ExitCode}; its figures are left out");
+            if (!quiet) progress.WriteLine($"gemm bench: the best-kernel child exited with {p.ExitCode}; its figures are left out");
             return null;
         }
         var result = new Dictionary<(int, int, int, string, int), (double, double?)>();
-        foreach (var row in JsonNode.Parse(stdout)!["rows"]!.AsArray())
+        var root = JsonNode.Parse(stdout)!;
+        s_childCore = (string?)root["openblas_core"];
+        foreach (var row in root["rows"]!.AsArray())
         {
             var g = row!["gflops_openblas"];
             if (g is null) continue;
@@ -232,6 +285,12 @@ public static class GemmBench
             ["bench"] = "gemm",
             ["managed_kernel"] = ((ManagedGemm)Gemm.Create("managed", 1)).UsesVector512 ? "6x64 Vector512" : "6x16 Vector256",
             ["openblas_available"] = OpenBlasGemm.Available(),
+            ["openblas_core"] = OpenBlasGemm.CoreName,
+            ["openblas_best_core"] = LastProbe?.WinnerCoreName,
+            ["openblas_probe"] = LastProbe is null ? null : new JsonArray(LastProbe.Tried.Select(t => (JsonNode)new JsonObject
+            {
+                ["coretype"] = t.CoreType, ["core"] = t.CoreName, ["gflops"] = R(t.Gflops, 2),
+            }).ToArray()),
             ["openblas_env"] = new JsonObject(OpenBlasKernelVariables.Select(v =>
                 KeyValuePair.Create(v, (JsonNode?)Environment.GetEnvironmentVariable(v)))),
             ["repeat"] = o.Repeat,
@@ -272,6 +331,11 @@ public static class GemmBench
                         (anyBest ? $" {F(r.GflopsOpenBlasBest, "0.0"),10} {F(r.RatioBest, "0.00"),6}" : "") +
                         $" │ {F(r.CpuManaged, "0.0"),11} {F(r.CpuOpenBlasBest ?? r.CpuOpenBlas, "0.0"),9} {F(r.CpuRatioBest, "0.00"),6}");
         }
+        if (OpenBlasGemm.Available())
+            w.WriteLine($"OpenBLAS kernel in this process: {OpenBlasGemm.CoreName ?? "?"}" + (LastProbe is { } pr
+                ? $"; fastest core type by probe ({ProbeShape.M}×{ProbeShape.K}×{ProbeShape.N} NN): {pr.WinnerCoreName ?? "none ran"}" +
+                  (pr.WinnerCoreName == OpenBlasGemm.CoreName ? " (the same: the openblas column is the best kernel)" : " (the oblas-best column)")
+                : ""));
         foreach (int t in rows.Select(r => r.Threads).Distinct())
         {
             w.WriteLine($"median ratio managed/openblas, {t} thread{(t == 1 ? "" : "s")}: {F(MedianRatio(rows, t, false), "0.00")}" +

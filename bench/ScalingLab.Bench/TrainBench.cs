@@ -8,49 +8,70 @@ using ScalingLab.Training;
 namespace ScalingLab.Bench;
 
 /// <summary>
-/// Training throughput: tokens/s, ms/step and MFU = (training FLOPs per token × tokens/s) / GEMM ceiling, where the
-/// FLOPs per token are <see cref="ModelAccounting.TrainingFlopsExact"/> (3 × Kaplan's forward count with the context
-/// term and the de-embedding) and the ceiling is <see cref="GemmBench.Ceiling"/> measured in the same process. A step
-/// is what the trainer does: zero gradients, forward, backward, global norm, AdamW. Peak RSS is printed beside the
-/// analytic estimate (parameters, gradients, two AdamW moments, activations and their gradients). The ceiling is
-/// measured beside each shape, so a row's MFU compares figures taken under the same load.
+/// Training throughput per model shape, against the matmul-only bound of that exact step measured in the same run.
+/// A step is what the trainer does (<see cref="Trainer.TrainStep"/>: forward, backward, global norm, AdamW). The
+/// bound: the step's own sequence of layer and LM-head GEMMs (recorded through <see cref="StepGemms.Recorder"/>)
+/// replayed alone through every available library — the managed GEMM and OpenBLAS (with whatever kernel it loaded;
+/// `scalinglab bench train` first probes OpenBLAS's core types and runs with the fastest) in float32, oneDNN in bf16 —
+/// and the fastest library's time is the bound. Our steps and the replays alternate, repetition by repetition, and
+/// medians are kept, so ratios compare figures taken under the same load on a shared machine. MFU = training FLOPs
+/// per token (<see cref="ModelAccounting.TrainingFlopsExact"/>) × tokens/s ÷ the GEMM ceiling
+/// (<see cref="GemmBench.Ceiling"/>, measured beside each shape). Peak RSS is printed beside the analytic estimate.
 /// </summary>
 public static class TrainBench
 {
     /// <summary>One shape to time: layers × width, vocabulary, batch B and sequence T.</summary>
-    public sealed record Shape(int Layers, int Width, int Vocab, int Batch, int Seq, double? ReferenceTokensPerS = null, string? Reference = null)
+    public sealed record Shape(int Layers, int Width, int Vocab, int Batch, int Seq)
     {
         /// <summary>"12x768 V50304 B4 T64".</summary>
         public override string ToString() => $"{Layers}x{Width} V{Vocab} B{Batch} T{Seq}";
     }
 
     /// <summary>
-    /// The issue's shapes, smallest first (peak RSS is a process high-water mark, so it rises with each row), plus
-    /// 4×256 B4 T256, the second shape the issue gives llm.c's time for. References: llm.c's CPU trainer (C, OpenMP,
-    /// -Ofast) on this machine, ≈ 2.8 s per 12×768 B4 T64 step (≈ 93 tok/s) and ≈ 2.2 s per 4×256 B4 T256 step (≈ 465 tok/s).
+    /// The sweep regime first (small models, where fixed per-operation costs dominate: d 32–256, 1–6 layers, vocab
+    /// 32–4096, batch 8–32, seq 32–256), then GPT-2-sized steps: 4×256 B4 T256 and 12×768 B4 T64 (the 124M model).
+    /// Smallest first: peak RSS is a process high-water mark, so it rises with each row.
     /// </summary>
     public static readonly Shape[] DefaultShapes =
     [
+        new(1, 32, 32, 8, 32),
+        new(2, 32, 256, 16, 64),
+        new(3, 64, 512, 16, 128),
         new(2, 128, 4096, 32, 128),
-        new(4, 256, 50304, 4, 256, 465, "llm.c"),
+        new(4, 192, 4096, 16, 128),
+        new(6, 256, 4096, 8, 256),
+        new(4, 256, 50304, 4, 256),
         new(6, 384, 4096, 8, 256),
-        new(12, 768, 50304, 4, 64, 93, "llm.c"),
-        new(12, 768, 50304, 4, 256),
+        new(12, 768, 50304, 4, 64),
     ];
 
-    /// <summary>One measured row.</summary>
     /// <summary>
-    /// One measured row. The Cpu* figures divide by CPU seconds per thread instead of wall seconds (best step, and the
-    /// ceiling measured the same way): on a shared machine they estimate what a quiet one would show.
+    /// One measured row (one shape at one precision). Times are medians over the timed repetitions, in ms.
+    /// <c>Bounds</c>: the replayed GEMM sequence per library; <c>Bound</c>/<c>BoundLibrary</c> the fastest of those at
+    /// this precision; <c>GemmInStep</c>: wall time inside the step's own GEMM calls.
     /// </summary>
-    public sealed record Row(Shape Shape, double MsPerStep, double TokensPerS, double FlopsPerToken, double Mfu,
-                             double GemmCeilingGflops, double PeakRssMb, double EstimateMb, long Params,
-                             double? CpuMsPerStep, double? CpuMfu, double? CpuCeilingGflops);
-
-    /// <summary>Times <paramref name="steps"/> steps per shape after one warm-up step; the median step time is kept.</summary>
-    public static IReadOnlyList<Row> Run(IEnumerable<Shape> shapes, string backend, int threads, int steps, TextWriter progress)
+    public sealed record Row(Shape Shape, string Precision, string Gemm, double MsPerStep, double TokensPerS, double FlopsPerToken,
+                             double Mfu, double GemmCeilingGflops, double GemmInStepMs, IReadOnlyDictionary<string, double> BoundsMs,
+                             double BoundMs, string BoundLibrary, double StepGemmGflop, double PeakRssMb, double EstimateMb, long Params)
     {
-        var gemm = Gemm.Create(backend, threads);
+        /// <summary>Our step ÷ its matmul-only bound.</summary>
+        public double Ratio => MsPerStep / BoundMs;
+    }
+
+    /// <summary>
+    /// Times <paramref name="steps"/> repetitions per shape (after one warm-up) of our step at each precision and of the
+    /// step's GEMM sequence through each library, interleaved; medians are kept.
+    /// </summary>
+    public static IReadOnlyList<Row> Run(IEnumerable<Shape> shapes, string backend, int threads, int steps, IReadOnlyList<string> precisions,
+                                         TextWriter progress)
+    {
+        var fp32 = Gemm.Create(backend, threads);
+        var gemms = precisions.Distinct().ToDictionary(p => p, p => p == "bf16" ? Bf16Gemm.Create(threads) : fp32);
+        // The libraries the bound is taken over, per precision.
+        var bound = new Dictionary<string, List<IGemm>> { ["fp32"] = [Gemm.Create("managed", threads)], ["bf16"] = [Bf16Gemm.Create(threads)] };
+        if (OpenBlasGemm.Available()) bound["fp32"].Add(Gemm.Create("openblas", threads));
+        progress.WriteLine($"bench train: {Precision.Describe()}");
+        if (OpenBlasGemm.Available()) progress.WriteLine($"bench train: OpenBLAS kernel {OpenBlasGemm.CoreName ?? "?"}");
         var rows = new List<Row>();
         foreach (var s in shapes)
         {
@@ -58,58 +79,81 @@ public static class TrainBench
             GC.Collect();
             GC.WaitForPendingFinalizers();
             GC.Collect();
-            // The ceiling is measured again beside each shape: on a shared machine the load changes from minute to minute.
-            double ceiling = GemmBench.Ceiling(gemm, threads);
-            double? cpuCeiling = CpuCeiling(gemm, threads);
-            progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: {0}: GEMM ceiling {1:F0} GFLOP/s ({2}, {3} threads; by CPU time {4:F0})",
-                                             s, ceiling, gemm.Name, threads, cpuCeiling));
+            double ceiling = GemmBench.Ceiling(fp32, threads);
+            progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "bench train: {0}: GEMM ceiling {1:F0} GFLOP/s ({2}, {3} threads)",
+                                             s, ceiling, fp32.Name, threads));
             var cfg = ModelConfig.FromShape($"{s.Layers}x{s.Width}", s.Vocab, s.Seq);
-            var model = new TransformerLm(cfg, s.Batch, s.Seq, gemm, threads);
+            var recorder = new StepGemms.Recorder(fp32);
+            var model = new TransformerLm(cfg, s.Batch, s.Seq, recorder, threads);
             model.InitializeWeights(1);
             var opt = new AdamW(model.Parameters.Length, model.Params.Select(p => (p.Offset, p.Length, p.Decay)), threads: threads);
             var inputs = new int[s.Batch * s.Seq];
             var targets = new int[s.Batch * s.Seq];
             var rng = new Rng(2);
-            var times = new List<double>();
-            double bestCpu = double.MaxValue;
-            for (int i = 0; i <= steps; i++)
+            double Step(string precision)
             {
                 for (int j = 0; j < inputs.Length; j++) { inputs[j] = rng.NextInt(s.Vocab); targets[j] = rng.NextInt(s.Vocab); }
-                double c0 = CpuClock.Seconds(thread: false);
+                recorder.Inner = gemms[precision];
                 long t0 = Stopwatch.GetTimestamp();
-                model.ZeroGradients();
-                model.Forward(inputs, targets, s.Batch);
-                model.Backward();
-                double norm = Trainer.GlobalNorm(model.Gradients);
-                opt.Update(model.Parameters, model.Gradients, 1e-4f, (float)Trainer.ClipScale(norm, 1.0));
-                double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-                double stepCpuMs = (CpuClock.Seconds(thread: false) - c0) * 1000 / threads;
-                if (i > 0) { times.Add(ms); bestCpu = Math.Min(bestCpu, stepCpuMs); } // step 0 warms up the JIT and the caches
-                progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0}: step {1} {2:F0} ms{3}", s, i, ms, i == 0 ? " (warm-up)" : ""));
+                Trainer.TrainStep(model, opt, inputs, targets, s.Batch, 1e-4f, 1.0);
+                return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             }
-            times.Sort();
-            double msPerStep = times[times.Count / 2];
-            double tps = s.Batch * s.Seq / (msPerStep / 1000);
+            recorder.Recording = true;
+            Step(precisions[0]); // warm-up: JIT, caches, and the step's GEMM sequence
+            recorder.Recording = false;
+            foreach (var p in precisions.Skip(1)) Step(p);
+            var calls = recorder.Calls.ToList();
+            var (ba, bb, bc) = StepGemms.Buffers(calls);
+            var libs = precisions.SelectMany(p => bound[p].Select(g => (p, g))).Distinct().ToList();
+            foreach (var (_, g) in libs) Replay(g, calls, ba, bb, bc); // warm-up (oneDNN builds its primitives)
+            var stepMs = precisions.ToDictionary(p => p, _ => new List<double>());
+            var inStepMs = precisions.ToDictionary(p => p, _ => new List<double>());
+            var replayMs = libs.ToDictionary(x => x, _ => new List<double>());
+            for (int i = 0; i < steps; i++)
+            {
+                foreach (var p in precisions)
+                {
+                    recorder.Seconds = 0;
+                    recorder.Timing = true;
+                    stepMs[p].Add(Step(p));
+                    recorder.Timing = false;
+                    inStepMs[p].Add(recorder.Seconds * 1000);
+                }
+                foreach (var x in libs) replayMs[x].Add(Replay(x.g, calls, ba, bb, bc));
+                progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0}: rep {1}: step {2}; GEMMs alone {3}", s, i + 1,
+                    string.Join(", ", precisions.Select(p => $"{p} {stepMs[p][^1]:F1} ms")),
+                    string.Join(", ", libs.Select(x => $"{LibraryName(x.g, x.p)} {replayMs[x][^1]:F1} ms"))));
+            }
             double flopsPerToken = ModelAccounting.TrainingFlopsExact(cfg, 1);
-            double mfu = flopsPerToken * tps / (ceiling * 1e9);
             double rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
-            double? cpuMs = CpuClock.Available && bestCpu > 0 ? bestCpu : null;
-            double? cpuMfu = cpuMs is { } cm && cpuCeiling is { } cc ? flopsPerToken * (s.Batch * s.Seq / (cm / 1000)) / (cc * 1e9) : null;
-            rows.Add(new Row(s, msPerStep, tps, flopsPerToken, mfu, ceiling, rss, EstimateBytes(cfg, s.Batch, s.Seq) / 1048576.0,
-                             model.Parameters.LongLength, cpuMs, cpuMfu, cpuCeiling));
+            foreach (var p in precisions)
+            {
+                double ms = Median(stepMs[p]);
+                var bounds = libs.Where(x => x.p == p).ToDictionary(x => LibraryName(x.g, p), x => Median(replayMs[x]));
+                var best = bounds.MinBy(kv => kv.Value);
+                double tps = s.Batch * s.Seq / (ms / 1000);
+                rows.Add(new Row(s, p, gemms[p].Name, ms, tps, flopsPerToken, flopsPerToken * tps / (ceiling * 1e9), ceiling,
+                                 Median(inStepMs[p]), bounds, best.Value, best.Key, StepGemms.Flops(calls) / 1e9, rss,
+                                 EstimateBytes(cfg, s.Batch, s.Seq) / 1048576.0, model.Parameters.LongLength));
+            }
         }
         return rows;
     }
 
-    /// <summary>The ceiling's shape (1024·threads × 768 × 3072, NN) timed by CPU seconds per thread; null without CPU clocks.</summary>
-    private static double? CpuCeiling(IGemm gemm, int threads)
+    private static string LibraryName(IGemm g, string precision) =>
+        g is OpenBlasGemm ? $"openblas:{OpenBlasGemm.CoreName ?? "?"}" : precision == "bf16" ? g.Name : g.Name;
+
+    private static double Replay(IGemm g, List<StepGemms.Call> calls, float[] a, float[] b, float[] c)
     {
-        int m = 1024 * threads, k = 768, n = 3072;
-        var rng = new Rng(3);
-        var a = new float[m * k]; var b = new float[k * n]; var c = new float[m * n];
-        rng.FillUniform(a, -1, 1);
-        rng.FillUniform(b, -1, 1);
-        return GemmBench.Measure(gemm, m, k, n, "NN", a, b, c, 5, threads).Cpu;
+        double ms = StepGemms.Replay(g, calls, a, b, c) * 1000;
+        if (g is OpenBlasGemm) Thread.Sleep(20); // OpenBLAS's threads spin for a while after a call: let them sleep first
+        return ms;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
     /// <summary>
@@ -128,43 +172,48 @@ public static class TrainBench
         return 4 * (4 * p + 2 * acts);
     }
 
-    /// <summary>The human table: our figures, MFU, and the reference's tokens/s beside ours as a ratio.</summary>
+    /// <summary>The human table: per shape and precision our step, its matmul-only bound and the ratio; then notes.</summary>
     public static void WriteTable(IReadOnlyList<Row> rows, TextWriter o)
     {
         var ci = CultureInfo.InvariantCulture;
-        o.WriteLine(string.Format(ci, "{0,-22} {1,10} {2,10} {3,8} {4,7} {5,10} {6,10} {7,18} │ {8,9} {9,9} {10,7}",
-            "shape", "ms/step", "tokens/s", "GFLOP/s", "MFU", "RSS MB", "est. MB", "vs reference", "cpu ms", "tokens/s", "MFU"));
+        o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9} {3,9} {4,6} {5,9} {6,-22} {7,6} {8,9} {9,9} {10,8}",
+            "shape", "prec", "ms/step", "tokens/s", "MFU", "bound ms", "bound library", "ratio", "GEMM in", "other ms", "RSS MB"));
         foreach (var r in rows)
+            o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9:F1} {3,9:F0} {4,5:F1}% {5,9:F1} {6,-22} {7,6:F2} {8,9:F1} {9,9:F1} {10,8:F0}",
+                r.Shape, r.Precision, r.MsPerStep, r.TokensPerS, 100 * r.Mfu, r.BoundMs, r.BoundLibrary, r.Ratio, r.GemmInStepMs,
+                r.MsPerStep - r.GemmInStepMs, r.PeakRssMb));
+        if (rows.Count == 0) return;
+        foreach (var g in rows.GroupBy(r => r.Shape))
         {
-            string reference = r.Shape.ReferenceTokensPerS is { } rt
-                ? string.Format(ci, "{0:F1}x {1} ({2:F0})", r.TokensPerS / rt, r.Shape.Reference, rt) : "";
-            double? cpuTps = r.CpuMsPerStep is { } cm ? r.Shape.Batch * r.Shape.Seq / (cm / 1000) : null;
-            o.WriteLine(string.Format(ci, "{0,-22} {1,10:F1} {2,10:F0} {3,8:F0} {4,6:F1}% {5,10:F0} {6,10:F0} {7,18} │ {8,9:F1} {9,9:F0} {10,6:F1}%",
-                r.Shape, r.MsPerStep, r.TokensPerS, r.FlopsPerToken * r.TokensPerS / 1e9, 100 * r.Mfu, r.PeakRssMb, r.EstimateMb, reference,
-                r.CpuMsPerStep, cpuTps, 100 * r.CpuMfu));
+            var fp = g.FirstOrDefault(r => r.Precision == "fp32");
+            var bf = g.FirstOrDefault(r => r.Precision == "bf16");
+            string speed = fp is not null && bf is not null ? string.Format(ci, "; bf16 step {0:F2}× the speed of the fp32 step", fp.MsPerStep / bf.MsPerStep) : "";
+            o.WriteLine(string.Format(ci, "{0}: GEMMs alone (ms) {1}{2}", g.Key,
+                string.Join(", ", g.SelectMany(r => r.BoundsMs).DistinctBy(kv => kv.Key).Select(kv => string.Format(ci, "{0} {1:F1}", kv.Key, kv.Value))), speed));
         }
-        if (rows.Count > 0)
-        {
-            o.WriteLine("GEMM ceiling per row (GemmBench.Ceiling, same process, just before the row): " +
-                string.Join(", ", rows.Select(r => string.Format(ci, "{0:F0} ({1:F0} by CPU time)", r.GemmCeilingGflops, r.CpuCeilingGflops))) + " GFLOP/s");
-            o.WriteLine("MFU = training FLOPs/token (ModelAccounting.TrainingFlopsExact) × tokens/s ÷ ceiling.");
-            o.WriteLine("ms/step: median wall clock; cpu: best step by CPU seconds per thread (time preempted by other work not counted).");
-        }
+        o.WriteLine("bound: the step's own layer and LM-head GEMM sequence replayed alone through each library, the fastest at that precision;");
+        o.WriteLine("ratio = ms/step ÷ bound. GEMM in: time inside the step's GEMM calls; other = the rest (attention, LayerNorm, GELU,");
+        o.WriteLine("cross-entropy, norm, AdamW). Steps and replays alternate per repetition; figures are medians (shared machine).");
+        o.WriteLine("MFU = training FLOPs/token (ModelAccounting.TrainingFlopsExact) × tokens/s ÷ GEMM ceiling: " +
+                    string.Join(", ", rows.DistinctBy(r => r.Shape).Select(r => string.Format(ci, "{0:F0}", r.GemmCeilingGflops))) + " GFLOP/s per shape.");
+        o.WriteLine(Precision.Describe());
     }
 
-    /// <summary>One JSON object: a row per shape with tokens_per_s, ms_per_step, mfu, gemm_ceiling_gflops, peak_rss_mb.</summary>
+    /// <summary>One JSON object: a row per shape and precision with ms_per_step, bound_ms, ratio, tokens_per_s, mfu.</summary>
     public static string ToJson(IReadOnlyList<Row> rows, string gemm, int threads) => JsonSerializer.Serialize(new
     {
         gemm,
         threads,
+        cpu = Precision.Describe(),
+        openblas_core = OpenBlasGemm.CoreName,
         rows = rows.Select(r => new Dictionary<string, object?>
         {
             ["shape"] = $"{r.Shape.Layers}x{r.Shape.Width}", ["vocab"] = r.Shape.Vocab, ["batch"] = r.Shape.Batch, ["seq"] = r.Shape.Seq,
-            ["params"] = r.Params, ["ms_per_step"] = r.MsPerStep, ["tokens_per_s"] = r.TokensPerS,
-            ["training_flops_per_token"] = r.FlopsPerToken, ["mfu"] = r.Mfu, ["gemm_ceiling_gflops"] = r.GemmCeilingGflops,
+            ["precision"] = r.Precision, ["gemm"] = r.Gemm, ["params"] = r.Params, ["ms_per_step"] = r.MsPerStep,
+            ["tokens_per_s"] = r.TokensPerS, ["training_flops_per_token"] = r.FlopsPerToken, ["mfu"] = r.Mfu,
+            ["gemm_ceiling_gflops"] = r.GemmCeilingGflops, ["gemm_in_step_ms"] = r.GemmInStepMs, ["bound_ms"] = r.BoundMs,
+            ["bound_library"] = r.BoundLibrary, ["bounds_ms"] = r.BoundsMs, ["ratio"] = r.Ratio, ["step_gemm_gflop"] = r.StepGemmGflop,
             ["peak_rss_mb"] = r.PeakRssMb, ["estimate_mb"] = r.EstimateMb,
-            ["cpu_ms_per_step"] = r.CpuMsPerStep, ["mfu_cpu"] = r.CpuMfu, ["gemm_ceiling_gflops_cpu"] = r.CpuCeilingGflops,
-            ["reference"] = r.Shape.Reference, ["reference_tokens_per_s"] = r.Shape.ReferenceTokensPerS,
         }),
     });
 }

@@ -22,7 +22,7 @@ public static class BenchGemmCommand
         var libraries = new Option<string>("--libraries") { Description = "which to time: managed, openblas or both", DefaultValueFactory = _ => "managed,openblas" };
         var bestKernel = new Option<bool>("--best-kernel")
         {
-            Description = "when OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE is set, also time OpenBLAS with both unset (child process)",
+            Description = "probe OpenBLAS's core types (one child process each) and time the fastest too (the oblas-best column)",
             DefaultValueFactory = _ => true,
         };
         var json = new Option<bool>("--json") { Description = "print one JSON object (rows with gflops_managed, gflops_openblas; median_ratio_2threads)" };
@@ -43,7 +43,7 @@ public static class BenchGemmCommand
                 ParseThreads(parse.GetValue(threads)!), ParseShapes(parse.GetValue(shapes)!), ParseOps(parse.GetValue(ops)!),
                 rep,
                 ParseLibraries(parse.GetValue(libraries)!),
-                parse.GetValue(bestKernel) ? ChildCommand() : null);
+                parse.GetValue(bestKernel) ? ChildCommand("bench", "gemm") : null);
             var rows = GemmBench.Run(options, parse.InvocationConfiguration.Error);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) output.WriteLine(GemmBench.ToJson(rows, options));
@@ -53,15 +53,15 @@ public static class BenchGemmCommand
         return cmd;
     }
 
-    /// <summary>How to start this CLI again: the apphost itself, or `dotnet ScalingLab.Cli.dll`; then `bench gemm`.</summary>
-    private static (string File, string[] Args)? ChildCommand()
+    /// <summary>How to start this CLI again: the apphost itself, or `dotnet ScalingLab.Cli.dll`; then <paramref name="verb"/>.</summary>
+    internal static (string File, string[] Args)? ChildCommand(params string[] verb)
     {
         string? exe = Environment.ProcessPath;
         string dll = typeof(CliApp).Assembly.Location;
         if (exe is null || dll.Length == 0) return null;
         string name = Path.GetFileNameWithoutExtension(exe);
-        if (name == "dotnet") return (exe, [dll, "bench", "gemm"]);
-        if (name == "ScalingLab.Cli") return (exe, ["bench", "gemm"]);
+        if (name == "dotnet") return (exe, [dll, .. verb]);
+        if (name == "ScalingLab.Cli") return (exe, verb);
         return null; // hosted elsewhere (a test runner): no child
     }
 

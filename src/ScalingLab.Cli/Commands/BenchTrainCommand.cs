@@ -1,12 +1,17 @@
 using System.CommandLine;
 using ScalingLab.Bench;
+using System.Diagnostics;
 using ScalingLab.Common;
+using ScalingLab.Tensors;
 
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench train`: training throughput and MFU per model shape (routine: <see cref="TrainBench"/>).</summary>
 public static class BenchTrainCommand
 {
+    /// <summary>Set in the child that runs with OpenBLAS's fastest core type (so it does not probe again).</summary>
+    private const string ProbedVariable = "SCALINGLAB_BENCH_OPENBLAS_PROBED";
+
     /// <summary>The `bench train` sub-verb.</summary>
     public static Command Create()
     {
@@ -14,16 +19,26 @@ public static class BenchTrainCommand
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas", DefaultValueFactory = _ => "auto" };
         var steps = new Option<int>("--steps") { Description = "timed steps per shape after one warm-up; the median is kept", DefaultValueFactory = _ => 3 };
         var shapes = new Option<string?>("--shapes") { Description = "only these rows, e.g. \"2x128,6x384\" (default: all)" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (rows with tokens_per_s, mfu, gemm_ceiling_gflops, peak_rss_mb)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object (rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu)" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "fp32, bf16, auto, or a list (fp32,bf16: both, interleaved); bf16 goes through oneDNN", DefaultValueFactory = _ => "fp32,bf16",
+        };
+        var probe = new Option<bool>("--probe-openblas")
+        {
+            Description = "first find OpenBLAS's fastest core type (child processes) and run the bench with it", DefaultValueFactory = _ => true,
+        };
         var cmd = new Command("train",
-            "Training throughput per model shape: ms/step, tokens/s, and MFU against the GEMM ceiling measured in the same\n" +
-            "process; peak RSS beside the analytic memory estimate; llm.c's tokens/s beside ours where the issue gives it.\n" +
-            "Shapes: 2x128 (V4096 B32 T128), 4x256 (V50304 B4 T256), 6x384 (V4096 B8 T256), 12x768 (V50304 B4 T64 and T256).\n\n" +
+            "Training throughput per model shape and precision: ms/step and tokens/s beside the matmul-only bound of that\n" +
+            "exact step (its GEMM sequence replayed alone through the managed GEMM, OpenBLAS's fastest kernel, and oneDNN\n" +
+            "for bf16; measured in the same run, interleaved) and the ratio; MFU against the GEMM ceiling; peak RSS.\n" +
+            "Shapes: " + string.Join(", ", TrainBench.DefaultShapes.Select(x => x.ToString())) + ".\n\n" +
             "Examples:\n" +
             "  scalinglab bench train                         # the full table (a few minutes)\n" +
             "  scalinglab bench train --shapes 2x128 --steps 5\n" +
+            "  scalinglab bench train --shapes 12x768,4x256 --precision fp32\n" +
             "  scalinglab bench train --json > train.json");
-        foreach (var o in new Option[] { threads, gemm, steps, shapes, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { threads, gemm, steps, shapes, json, precision, probe }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int n = parse.GetValue(steps), t = parse.GetValue(threads);
@@ -34,10 +49,36 @@ public static class BenchTrainCommand
             {
                 var wanted = filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
                 rows = rows.Where(s => wanted.Contains($"{s.Layers}x{s.Width}")).ToList();
-                if (!rows.Any()) throw new UserError($"bench train: --shapes '{filter}' matches none of 2x128, 4x256, 6x384, 12x768");
+                if (!rows.Any())
+                    throw new UserError($"bench train: --shapes '{filter}' matches none of {string.Join(", ", TrainBench.DefaultShapes.Select(x => $"{x.Layers}x{x.Width}").Distinct())}");
+            }
+            var precisions = parse.GetValue(precision)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => Precision.Resolve(p)).Distinct().ToList();
+            if (precisions.Count == 0) throw new UserError("bench train: --precision is empty; give fp32, bf16, auto or fp32,bf16");
+            // OpenBLAS reads OPENBLAS_CORETYPE when it loads: to use its fastest kernel, probe, then run again in a child.
+            if (parse.GetValue(probe) && OpenBlasGemm.Available() && Environment.GetEnvironmentVariable(ProbedVariable) is null
+                && BenchGemmCommand.ChildCommand("bench", "gemm") is { } gemmChild && BenchGemmCommand.ChildCommand("bench", "train") is { } self)
+            {
+                var err = parse.InvocationConfiguration.Error;
+                var found = GemmBench.ProbeCoreTypes(gemmChild, t, err);
+                err.WriteLine($"bench train: OpenBLAS's fastest core type here: {found.WinnerCoreName ?? "none ran"}; running the bench with it (child process)");
+                var psi = new ProcessStartInfo(self.File) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in self.Args) psi.ArgumentList.Add(a);
+                foreach (var a in parse.Tokens.Where(x => x.Type != System.CommandLine.Parsing.TokenType.Command).Select(x => x.Value)) psi.ArgumentList.Add(a);
+                psi.Environment[ProbedVariable] = "1";
+                psi.Environment.Remove("OPENBLAS_L2_SIZE");
+                if (found.Winner is { Length: > 0 } w) psi.Environment["OPENBLAS_CORETYPE"] = w;
+                else psi.Environment.Remove("OPENBLAS_CORETYPE");
+                using var child = Process.Start(psi) ?? throw new UserError("bench train: could not start the child process");
+                child.ErrorDataReceived += (_, e) => { if (e.Data is not null) err.WriteLine(e.Data); };
+                child.BeginErrorReadLine();
+                string text = child.StandardOutput.ReadToEnd();
+                child.WaitForExit();
+                parse.InvocationConfiguration.Output.Write(text);
+                return child.ExitCode;
             }
             string backend = parse.GetValue(gemm)!;
-            var result = TrainBench.Run(rows, backend, t, n, parse.InvocationConfiguration.Error);
+            var result = TrainBench.Run(rows, backend, t, n, precisions, parse.InvocationConfiguration.Error);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) output.WriteLine(TrainBench.ToJson(result, backend, t));
             else TrainBench.WriteTable(result, output);

@@ -37,12 +37,17 @@ public static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "Threads (results are bit-reproducible for a given count)", DefaultValueFactory = _ => 2 };
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
         var windows = new Option<string>("--windows") { Description = "Training windows: auto (aligned for line-structured data such as Question-Formation), stream (a grid over the token stream) or aligned (start on a separator, whole documents)", DefaultValueFactory = _ => "auto" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "Layer-product arithmetic: fp32, bf16 (mixed precision through oneDNN), auto (bf16 only on CPUs with AMX)",
+            DefaultValueFactory = _ => "fp32",
+        };
         var config = new Option<string?>("--config") { Description = "run.json: train.json keys plus \"model\" (a shape like \"4x256\" or a config.json object) and \"flavour\"" };
         var output = new Option<string?>("--out") { Description = "Run folder to create" };
         var resume = new Option<string?>("--resume") { Description = "Run folder to continue from its newest complete checkpoint" };
         var force = new Option<bool>("--force") { Description = "Overwrite a run folder that already holds a run" };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object" };
-        foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, config, output, resume, force, json })
+        foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json })
             cmd.Options.Add(o);
 
         cmd.SetAction(parse =>
@@ -57,11 +62,11 @@ public static class TrainCommand
             {
             if (resumeDir is not null)
             {
-                foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, config, output, force })
+                foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, force })
                     if (Given(o)) throw new UserError($"train: --resume takes its settings from {resumeDir}/train.json; drop {o.Name}");
                 var (_, tc) = Trainer.ReadRunConfig(resumeDir);
                 dataset = OpenData(tc.Data);
-                trainer = Trainer.Resume(resumeDir, dataset.Train, dataset.Val, Gemm.Create(tc.Gemm, tc.Threads));
+                trainer = Trainer.Resume(resumeDir, dataset.Train, dataset.Val, Gemm.ForPrecision(tc.Gemm, tc.Threads, tc.Precision));
                 stderr.WriteLine($"train: resuming {resumeDir} at step {trainer.Step} of {trainer.Config.TotalSteps}");
             }
             else
@@ -85,6 +90,7 @@ public static class TrainCommand
                 if (Given(threads)) tc = tc with { Threads = parse.GetValue(threads) };
                 if (Given(gemm)) tc = tc with { Gemm = parse.GetValue(gemm)! };
                 if (Given(windows)) tc = tc with { Windows = parse.GetValue(windows) };
+                if (Given(precision)) tc = tc with { Precision = parse.GetValue(precision)! };
                 if (tc.Data is null) throw new UserError("train: give --data DIR (a data folder made by `scalinglab data`)");
                 tc = tc with { Data = Path.GetFullPath(tc.Data) };
                 dataset = OpenData(tc.Data);
@@ -108,7 +114,8 @@ public static class TrainCommand
                 }
                 // "auto" is resolved here and the choice recorded, so a resumed run uses the same kernel (same bits).
                 var g = Gemm.Create(tc.Gemm, tc.Threads);
-                tc = tc with { Gemm = g.Name };
+                tc = tc with { Gemm = g.Name, Precision = Precision.Resolve(tc.Precision, "train: --precision") };
+                if (tc.Precision == "bf16") g = Gemm.ForPrecision(tc.Gemm, tc.Threads, "bf16");
                 trainer = Trainer.Start(outDir, mc, tc, dataset.Train, dataset.Val, g, parse.GetValue(force));
                 stderr.WriteLine($"train: {mc.NLayer}x{mc.DModel} {mc.Flavour.ToString().ToLowerInvariant()}, " +
                                  $"{ModelAccounting.NonEmbeddingParams(mc):N0} non-embedding params, {trainer.Config.TotalSteps} steps of " +

@@ -67,6 +67,9 @@ public sealed record TrainSettings
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Windows { get; init; }
+    /// <summary>Layer-product arithmetic, resolved at submit time: null = fp32 (left out of the config hash), or "bf16".</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Precision { get; init; }
 }
 
 /// <summary>A grid: every model shape × data size × seed, on one data source with one set of settings.</summary>
@@ -229,6 +232,10 @@ public sealed class SweepSpec
         };
         if (t.Windows is not (null or "stream" or "aligned"))
             throw f.Error("windows", $"'{t.Windows}' is not a window mode; use auto, stream or aligned");
+        string precision = f.String("precision") ?? "fp32";
+        if (precision.Trim().ToLowerInvariant() is not ("fp32" or "bf16" or "auto"))
+            throw f.Error("precision", $"'{precision}' is not a precision; use fp32, bf16 or auto");
+        t = t with { Precision = Tensors.Precision.Resolve(precision) == "bf16" ? "bf16" : null };
         if (t.Gemm is not ("auto" or "managed" or "openblas" or "reference"))
             throw f.Error("gemm", $"'{t.Gemm}' is not a backend; use auto, managed, openblas or reference");
         f.RejectUnknown();

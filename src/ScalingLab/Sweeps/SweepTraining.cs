@@ -33,13 +33,14 @@ public static class SweepTraining
         Threads = c.Threads,
         Gemm = c.Train.Gemm,
         Windows = c.Train.Windows,
+        Precision = c.Train.Precision ?? "fp32",
     };
 
     /// <summary>Trains (or resumes) <paramref name="c"/> in <paramref name="runDir"/>; see <see cref="TrainRun"/>.</summary>
     public static string Train(RunConfig c, string runDir, Action<RunProgress> progress, CancellationToken cancel)
     {
         using var data = TokenDataset.Open(c.DataDir);
-        var gemm = Gemm.Create(c.Train.Gemm, c.Threads);
+        var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision ?? "fp32");
         // A folder with a checkpoint resumes; one without (killed before its first checkpoint) starts over.
         var trainer = Checkpoints.List(runDir).Count > 0
             ? Trainer.Resume(runDir, data.Train, data.Val, gemm)

@@ -41,6 +41,13 @@ public static class Gemm
     }
 
     /// <summary>
+    /// The GEMM for a training step at <paramref name="precision"/> ("fp32" or "bf16", already resolved by
+    /// <see cref="Precision.Resolve"/>): <see cref="Create"/>(backend, threads) for fp32, <see cref="Bf16Gemm.Create"/> for bf16.
+    /// </summary>
+    public static IGemm ForPrecision(string backend, int threads, string precision) =>
+        Precision.Resolve(precision) == "bf16" ? Bf16Gemm.Create(threads) : Create(backend, threads);
+
+    /// <summary>
     /// The backend name a request resolves to before "auto" is measured: <paramref name="env"/> (the value of
     /// SCALINGLAB_GEMM) replaces "auto" when set. Throws <see cref="UserError"/> for a name that is not a backend.
     /// </summary>

@@ -17,6 +17,7 @@ public sealed unsafe class OpenBlasGemm : IGemm
     private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> s_sgemm;
     private static readonly delegate* unmanaged<int, void> s_setThreads;
     private static int s_threadsSet = -1;
+    private static readonly string? s_coreName;
 
     static OpenBlasGemm()
     {
@@ -26,7 +27,15 @@ public sealed unsafe class OpenBlasGemm : IGemm
         s_sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
         s_setThreads = (delegate* unmanaged<int, void>)setThreads;
         s_loaded = true;
+        if (NativeLibrary.TryGetExport(lib, "openblas_get_corename", out nint coreName))
+            s_coreName = Marshal.PtrToStringAnsi(((delegate* unmanaged<nint>)coreName)());
     }
+
+    /// <summary>
+    /// The kernel family OpenBLAS chose at load time (openblas_get_corename: "Haswell", "SkylakeX", "Cooperlake", …;
+    /// OPENBLAS_CORETYPE overrides it), or null when the library is absent or does not say.
+    /// </summary>
+    public static string? CoreName => s_coreName;
 
     /// <summary>True when libopenblas.so.0 loaded and exports cblas_sgemm.</summary>
     public static bool Available() => s_loaded;

@@ -61,6 +61,12 @@ public sealed record TrainConfig
     /// <summary>Separator token id of aligned windows (the data's end-of-text id); −1 = none.</summary>
     [JsonPropertyName("separator")] public int Separator { get; init; } = -1;
 
+    /// <summary>
+    /// Arithmetic of the layer products: fp32, or bf16 (mixed precision through oneDNN; see Tensors.Precision). Written
+    /// resolved ("auto" becomes what the CPU got), so a resumed run keeps its arithmetic.
+    /// </summary>
+    [JsonPropertyName("precision")] public string Precision { get; init; } = "fp32";
+
     /// <summary>Tokens consumed by one update.</summary>
     [JsonIgnore] public long TokensPerStep => (long)Batch * Accum * Seq;
 
@@ -91,6 +97,7 @@ public sealed record TrainConfig
         {
             Windows = Windows is null or "auto" ? WindowLayout.Stream : Windows,
             Separator = Windows is null or "auto" or WindowLayout.Stream ? -1 : Separator,
+            Precision = Tensors.Precision.Resolve(Precision, "train: --precision"),
             Warmup = Warmup >= 0 ? Warmup : Math.Max(1, steps / 20),
             EvalEvery = EvalEvery > 0 ? EvalEvery : Math.Max(1, steps / 20),
             CkptEvery = CkptEvery >= 0 ? CkptEvery : Math.Max(1, steps / 10),

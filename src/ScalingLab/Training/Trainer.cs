@@ -288,6 +288,22 @@ public sealed class Trainer
         return count == 0 ? 0 : sum / count;
     }
 
+    /// <summary>
+    /// One update on one micro-batch, as <see cref="Run"/> takes it without accumulation: zero the gradients, forward,
+    /// backward, global norm, clip to <paramref name="gradClip"/>, AdamW at <paramref name="lr"/>. Returns the loss and
+    /// the gradient norm (benches time exactly this).
+    /// </summary>
+    public static (double Loss, double GradNorm) TrainStep(TransformerLm model, AdamW optimizer, ReadOnlySpan<int> inputs,
+                                                           ReadOnlySpan<int> targets, int batch, float lr, double gradClip)
+    {
+        model.ZeroGradients();
+        double loss = model.Forward(inputs, targets, batch);
+        model.Backward();
+        double norm = GlobalNorm(model.Gradients);
+        optimizer.Update(model.Parameters, model.Gradients, lr, (float)ClipScale(norm, gradClip));
+        return (loss, norm);
+    }
+
     /// <summary>‖g‖₂ in float64 over fixed chunks, so the value does not depend on threads or scheduling.</summary>
     public static double GlobalNorm(ReadOnlySpan<float> g)
     {

@@ -93,6 +93,19 @@ public class SweepSpecTests
         Assert.Equal("qf-6x32-d4k-s7", runs[^1].Name);
     }
 
+    [Fact]
+    public void Fp32PrecisionLeavesTheHashAsItWasAndBf16ChangesIt()
+    {
+        const string Base = "name: x\ndata: { dir: d }\naxes: { models: [1x16] }\n";
+        var plain = SweepSpec.Parse(SpecText.Parse(Base), "/tmp").Expand(FakeData)[0];
+        var fp32 = SweepSpec.Parse(SpecText.Parse(Base + "train: { precision: fp32 }"), "/tmp").Expand(FakeData)[0];
+        var bf16 = SweepSpec.Parse(SpecText.Parse(Base + "train: { precision: bf16 }"), "/tmp").Expand(FakeData)[0];
+        Assert.Equal(plain.Hash, fp32.Hash);
+        Assert.DoesNotContain("precision", plain.ToJson());
+        Assert.NotEqual(plain.Hash, bf16.Hash);
+        Assert.Equal("bf16", RunConfig.FromJson(bf16.ToJson()).Train.Precision);
+    }
+
     [Theory]
     [InlineData("name: x\naxes: { models: [1x16] }", "data")]
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { btach: 4 }", "train.btach")]
@@ -100,6 +113,7 @@ public class SweepSpecTests
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16], data_sizes: [-3] }", "axes.data_sizes[0]")]
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16], seeds: [1, 1] }", "axes.seeds")]
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { lr: 0 }", "train.lr")]
+    [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { precision: fp16 }", "train.precision")]
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { batch: many }", "train.batch")]
     [InlineData("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { windows: lines }", "train.windows")]
     [InlineData("name: x\ndata: { generator: zipf }\naxes: { models: [1x16] }", "data.generator")]
