@@ -24,23 +24,27 @@ public static class Linear
 
     /// <summary>
     /// Adds ∂L/∂W into <paramref name="dw"/> and ∂L/∂b into <paramref name="db"/> (if not empty), and writes
-    /// (overwrites) ∂L/∂x into <paramref name="dx"/> (skipped if empty).
+    /// (overwrites) ∂L/∂x into <paramref name="dx"/> (skipped if empty). With <paramref name="overwrite"/> the
+    /// gradients are written instead of added (the first contribution after the gradients were zeroed: the GEMM's
+    /// β = 0 replaces a separate pass that clears them).
     /// Conv1D: dx = dy·Wᵀ (NT), dW += xᵀ·dy (TN). Linear: dx = dy·W (NN), dW += dyᵀ·x (TN).
     /// </summary>
     public static void Backward(IGemm gemm, bool outIn, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w,
-                                Span<float> dw, Span<float> db, Span<float> dx, int rows, int inDim, int outDim)
+                                Span<float> dw, Span<float> db, Span<float> dx, int rows, int inDim, int outDim, bool overwrite = false)
     {
+        float beta = overwrite ? 0f : 1f;
+        if (overwrite) db.Clear();
         var dyv = dy.Slice(0, rows * outDim);
         var xv = x.Slice(0, rows * inDim);
         if (outIn)
         {
             if (!dx.IsEmpty) gemm.Sgemm(false, false, rows, inDim, outDim, 1f, dyv, outDim, w, inDim, 0f, dx, inDim);
-            gemm.Sgemm(true, false, outDim, inDim, rows, 1f, dyv, outDim, xv, inDim, 1f, dw, inDim);
+            gemm.Sgemm(true, false, outDim, inDim, rows, 1f, dyv, outDim, xv, inDim, beta, dw, inDim);
         }
         else
         {
             if (!dx.IsEmpty) gemm.Sgemm(false, true, rows, inDim, outDim, 1f, dyv, outDim, w, outDim, 0f, dx, inDim);
-            gemm.Sgemm(true, false, inDim, outDim, rows, 1f, xv, inDim, dyv, outDim, 1f, dw, outDim);
+            gemm.Sgemm(true, false, inDim, outDim, rows, 1f, xv, inDim, dyv, outDim, beta, dw, outDim);
         }
         if (!db.IsEmpty) Bias.Backward(dyv, db);
     }

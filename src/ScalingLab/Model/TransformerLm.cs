@@ -74,7 +74,7 @@ public sealed class TransformerLm
     private bool _hasTargets;
 
     // The job in flight on the worker team: its parameters live in these fields (no closures per call).
-    private readonly Action<int> _lnFwdJob, _lnBwdJob, _attFwdJob, _attBwdJob, _geluFwdJob, _geluBwdJob, _ceFwdJob, _ceBwdJob;
+    private readonly Action<int> _lnFwdJob, _lnBwdJob, _attFwdJob, _attBwdJob, _geluFwdJob, _geluBwdJob, _ceFwdJob, _ceBwdJob, _ceFusedJob;
     private Memory<float> _jx, _jy, _jz, _jmean, _jrstd;
     private int _jg, _jb, _jlayer;
 
@@ -90,8 +90,29 @@ public sealed class TransformerLm
     /// <summary>All parameters, one contiguous block (see <see cref="Params"/> for the views).</summary>
     public float[] Parameters { get; }
 
-    /// <summary>Gradients, laid out like <see cref="Parameters"/>; Backward adds into them.</summary>
-    public float[] Gradients { get; }
+    /// <summary>
+    /// Gradients, laid out like <see cref="Parameters"/>; Backward adds into them. After <see cref="ZeroGradients"/> they
+    /// read as zero (cleared on first access, unless a Backward wrote them first).
+    /// </summary>
+    public float[] Gradients
+    {
+        get
+        {
+            if (_gradsZeroPending)
+            {
+                Array.Clear(_grads);
+                _gradsZeroPending = false;
+            }
+            return _grads;
+        }
+    }
+
+    private readonly float[] _grads;
+    private bool _gradsZeroPending;   // ZeroGradients was called: the next Backward writes its gradients instead of adding
+    private bool _ceFused;            // Forward ran the fused cross-entropy: the logits already hold their gradient
+
+    /// <summary>The threads that run the model's non-GEMM work (the trainer runs the global norm and AdamW on them too).</summary>
+    public WorkerTeam Team => _team;
 
     /// <summary>The named tensors in <see cref="Parameters"/>, in storage order.</summary>
     public IReadOnlyList<ParamView> Params => _params;
@@ -132,7 +153,7 @@ public sealed class TransformerLm
         int C = _c, F = _f, V = _v;
         var last = _params[^1];
         Parameters = new float[last.Offset + last.Length];
-        Gradients = new float[Parameters.Length];
+        _grads = new float[Parameters.Length];
 
         // Activations for the largest batch.
         long n = (long)maxBatch * seqLen;
@@ -161,7 +182,7 @@ public sealed class TransformerLm
         _lnFwdJob = LnForwardJob; _lnBwdJob = LnBackwardJob;
         _attFwdJob = AttentionForwardJob; _attBwdJob = AttentionBackwardJob;
         _geluFwdJob = GeluForwardJob; _geluBwdJob = GeluBackwardJob;
-        _ceFwdJob = CrossEntropyForwardJob; _ceBwdJob = CrossEntropyBackwardJob;
+        _ceFwdJob = CrossEntropyForwardJob; _ceBwdJob = CrossEntropyBackwardJob; _ceFusedJob = CrossEntropyFusedJob;
     }
 
     /// <summary>
@@ -262,8 +283,11 @@ public sealed class TransformerLm
         }
     }
 
-    /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGradients() => Array.Clear(Gradients);
+    /// <summary>
+    /// Sets every gradient to zero. No pass over them: the next <see cref="Backward"/> writes each gradient's first
+    /// contribution (GEMMs with β = 0, small vectors cleared first) instead of adding it.
+    /// </summary>
+    public void ZeroGradients() => _gradsZeroPending = true;
 
     /// <summary>The logits [batch, seqLen, vocab] of the last Forward (until Backward overwrites them with their gradient).</summary>
     public ReadOnlySpan<float> Logits => _logits.AsSpan(0, _n * _v);
@@ -320,7 +344,7 @@ public sealed class TransformerLm
             LayerNormForward(x, o.Ln1W, o.Ln1B, ln1, _ln1Mean.AsMemory(l * N, N), _ln1Rstd.AsMemory(l * N, N));
             Linear.Forward(_gemm, _neox, ln1.Span, P.AsSpan(o.QkvW, 3 * C * C), P.AsSpan(o.QkvB, 3 * C), qkv.Span, N, C, 3 * C);
             _jlayer = l;
-            _team.Run(_attFwdJob);
+            _team.Run(_attFwdJob, (long)_batch * _h * _t * _t * _hs);
             Linear.Forward(_gemm, _neox, atty.Span, P.AsSpan(o.ProjW, C * C), P.AsSpan(o.ProjB, C), _upd, N, C, C);
             sink?.OnAttentionUpdate(l, _upd.AsSpan(0, N * C), N, C);
 
@@ -334,7 +358,7 @@ public sealed class TransformerLm
             LayerNormForward(mlpIn, o.Ln2W, o.Ln2B, ln2, _ln2Mean.AsMemory(l * N, N), _ln2Rstd.AsMemory(l * N, N));
             Linear.Forward(_gemm, _neox, ln2.Span, P.AsSpan(o.FcW, C * F), P.AsSpan(o.FcB, F), fc.Span, N, C, F);
             _jx = fc; _jy = fcAct;
-            _team.Run(_geluFwdJob);
+            _team.Run(_geluFwdJob, (long)N * F);
             Linear.Forward(_gemm, _neox, fcAct.Span, P.AsSpan(o.OutW, F * C), P.AsSpan(o.OutB, C), _upd2, N, F, C);
             sink?.OnMlpUpdate(l, _upd2.AsSpan(0, N * C), N, C);
 
@@ -348,10 +372,26 @@ public sealed class TransformerLm
         Linear.Forward(_gemm, true, _lnf.AsSpan(0, N * C), P.AsSpan(_head, V * C), default, _logits, N, C, V);
 
         if (!_hasTargets) return float.NaN;
-        _team.Run(_ceFwdJob);
+        _team.Run(_ceFused ? _ceFusedJob : _ceFwdJob, (long)N * V);
         double sum = 0;
         for (int r = 0; r < N; r++) sum += _rowLoss[r];
         return _counted == 0 ? 0f : (float)(sum / _counted);
+    }
+
+    /// <summary>
+    /// Forward and Backward for training, with the cross-entropy's forward and backward fused into one pass over the
+    /// logits (<see cref="CrossEntropy.ForwardBackward"/>); returns the mean loss. Afterwards <see cref="Logits"/> holds
+    /// their gradient.
+    /// </summary>
+    public float ForwardBackward(ReadOnlySpan<int> inputs, ReadOnlySpan<int> targets, int batch)
+    {
+        if (targets.IsEmpty) throw new ArgumentException("ForwardBackward needs targets", nameof(targets));
+        _ceFused = true;
+        float loss;
+        try { loss = Forward(inputs, targets, batch); }
+        catch { _ceFused = false; throw; }
+        Backward();
+        return loss;
     }
 
     /// <summary>
@@ -364,12 +404,20 @@ public sealed class TransformerLm
         _hasTargets = false; // the logits are about to become their gradient
         int N = _n, C = _c, F = _f, V = _v;
         var P = Parameters;
-        var G = Gradients;
+        var G = _grads;
+        // After ZeroGradients the GEMM-written weight gradients are overwritten (β = 0); the rest is cleared here.
+        bool first = _gradsZeroPending;
+        _gradsZeroPending = false;
+        if (first)
+            foreach (var p in _params)
+                if (!IsGemmWritten(p.Offset)) Array.Clear(G, p.Offset, p.Length);
 
-        // LM head: dlogits = (softmax − onehot)/(counted targets) in place (zero rows for ignored targets); dlnf = dlogits·W; dW += dlogitsᵀ·lnf.
-        _team.Run(_ceBwdJob);
+        // LM head: dlogits = (softmax − onehot)/(counted targets) in place (zero rows for ignored targets; already done by
+        // a fused forward); dlnf = dlogits·W; dW += dlogitsᵀ·lnf.
+        if (!_ceFused) _team.Run(_ceBwdJob, (long)N * V);
+        _ceFused = false;
         Linear.Backward(_gemm, true, _logits.AsSpan(0, N * V), _lnf.AsSpan(0, N * C), P.AsSpan(_head, V * C),
-                        G.AsSpan(_head, V * C), default, _dln, N, C, V);
+                        G.AsSpan(_head, V * C), default, _dln, N, C, V, first);
         Array.Clear(_dres, 0, N * C);
         LayerNormBackward(_dln, _res.AsMemory(_l * N * C, N * C), _lnfW, _lnfB, _lnfMean.AsMemory(0, N), _lnfRstd.AsMemory(0, N));
 
@@ -384,22 +432,22 @@ public sealed class TransformerLm
             // MLP output projection (and, for the parallel residual, the attention one) read dres before any
             // LayerNorm backward adds into it.
             Linear.Backward(_gemm, _neox, dres, _fcAct.AsSpan(l * N * F, N * F), P.AsSpan(o.OutW, F * C),
-                            G.AsSpan(o.OutW, F * C), G.AsSpan(o.OutB, C), _dfc, N, F, C);
+                            G.AsSpan(o.OutW, F * C), G.AsSpan(o.OutB, C), _dfc, N, F, C, first);
             if (_parallel)
                 Linear.Backward(_gemm, _neox, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
-                                G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C);
+                                G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C, first);
             _jx = _fc.AsMemory(l * N * F, N * F);
-            _team.Run(_geluBwdJob);
+            _team.Run(_geluBwdJob, (long)N * F);
             Linear.Backward(_gemm, _neox, _dfc, _ln2.AsSpan(l * N * C, N * C), P.AsSpan(o.FcW, C * F),
-                            G.AsSpan(o.FcW, C * F), G.AsSpan(o.FcB, F), _dln, N, C, F);
+                            G.AsSpan(o.FcW, C * F), G.AsSpan(o.FcB, F), _dln, N, C, F, first);
             LayerNormBackward(_dln, mlpIn, o.Ln2W, o.Ln2B, _ln2Mean.AsMemory(l * N, N), _ln2Rstd.AsMemory(l * N, N));
 
             if (!_parallel)
                 Linear.Backward(_gemm, _neox, dres, _atty.AsSpan(l * N * C, N * C), P.AsSpan(o.ProjW, C * C),
-                                G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C);
-            _team.Run(_attBwdJob);
+                                G.AsSpan(o.ProjW, C * C), G.AsSpan(o.ProjB, C), _datty, N, C, C, first);
+            _team.Run(_attBwdJob, (long)_batch * _h * _t * _t * _hs);
             Linear.Backward(_gemm, _neox, _dqkv, _ln1.AsSpan(l * N * C, N * C), P.AsSpan(o.QkvW, 3 * C * C),
-                            G.AsSpan(o.QkvW, 3 * C * C), G.AsSpan(o.QkvB, 3 * C), _dln, N, C, 3 * C);
+                            G.AsSpan(o.QkvW, 3 * C * C), G.AsSpan(o.QkvB, 3 * C), _dln, N, C, 3 * C, first);
             LayerNormBackward(_dln, x, o.Ln1W, o.Ln1B, _ln1Mean.AsMemory(l * N, N), _ln1Rstd.AsMemory(l * N, N));
         }
 
@@ -419,12 +467,21 @@ public sealed class TransformerLm
             }
     }
 
+    /// <summary>True for the weights whose gradient a backward GEMM writes whole (the layer matrices and the LM head).</summary>
+    private bool IsGemmWritten(int offset)
+    {
+        if (offset == _head) return true;
+        foreach (var o in _lo)
+            if (offset == o.QkvW || offset == o.ProjW || offset == o.FcW || offset == o.OutW) return true;
+        return false;
+    }
+
     // ---- parallel jobs ------------------------------------------------------------------------------------
 
     private void LayerNormForward(Memory<float> x, int gamma, int beta, Memory<float> y, Memory<float> mean, Memory<float> rstd)
     {
         _jx = x; _jy = y; _jmean = mean; _jrstd = rstd; _jg = gamma; _jb = beta;
-        _team.Run(_lnFwdJob);
+        _team.Run(_lnFwdJob, (long)_n * _c);
     }
 
     private void LnForwardJob(int w)
@@ -440,10 +497,11 @@ public sealed class TransformerLm
     private void LayerNormBackward(float[] dy, Memory<float> x, int gamma, int beta, Memory<float> mean, Memory<float> rstd)
     {
         _jz = dy; _jx = x; _jmean = mean; _jrstd = rstd; _jg = gamma; _jb = beta;
-        _team.Run(_lnBwdJob);
+        _team.Run(_lnBwdJob, (long)_n * _c);
+        var Gr = _grads;
         int C = _c, blocks = (_n + LnBlock - 1) / LnBlock;
-        var dg = Gradients.AsSpan(gamma, C);
-        var db = Gradients.AsSpan(beta, C);
+        var dg = Gr.AsSpan(gamma, C);
+        var db = Gr.AsSpan(beta, C);
         for (int k = 0; k < blocks; k++)
         {
             Residual.Backward(_lnPartials.AsSpan(k * 2 * C, C), dg);
@@ -530,6 +588,21 @@ public sealed class TransformerLm
         for (int r = s; r < e; r++)
             _rowLoss[r] = _targets[r] == IgnoreTarget ? 0f
                 : CrossEntropy.Forward(_logits.AsSpan(r * _v, _v), _targets[r], _scratch[w].AsSpan(0, _v), out _lse[r]);
+    }
+
+    private void CrossEntropyFusedJob(int w)
+    {
+        var (s, e) = WorkerTeam.Share(_n, _team.Threads, w);
+        float scale = 1f / Math.Max(1, _counted);
+        for (int r = s; r < e; r++)
+        {
+            if (_targets[r] == IgnoreTarget)
+            {
+                _rowLoss[r] = 0f;
+                _logits.AsSpan(r * _v, _v).Clear(); // no loss, no gradient
+            }
+            else _rowLoss[r] = CrossEntropy.ForwardBackward(_logits.AsSpan(r * _v, _v), _targets[r], scale, out _lse[r]);
+        }
     }
 
     private void CrossEntropyBackwardJob(int w)

@@ -63,6 +63,27 @@ public sealed class WorkerTeam
         for (int i = 1; i < Threads; i++) _crew.Go[i].Release();
     }
 
+    /// <summary>
+    /// Below this many elements of work a job runs every worker's share on the calling thread, one after the other:
+    /// waking a sleeping worker (tens of µs) costs more than such a job. The shares and their outputs are the same,
+    /// so the bits are too.
+    /// </summary>
+    public const long SerialBelow = 1 << 15;
+
+    /// <summary>
+    /// Runs <paramref name="job"/>(w) for every worker w in 0..Threads−1 and waits for all; with
+    /// <paramref name="work"/> (elements touched) below <see cref="SerialBelow"/>, all shares run on the calling thread.
+    /// </summary>
+    public void Run(Action<int> job, long work)
+    {
+        if (work >= SerialBelow || Threads == 1)
+        {
+            Run(job);
+            return;
+        }
+        for (int w = 0; w < Threads; w++) job(w);
+    }
+
     /// <summary>Runs <paramref name="job"/>(w) for every worker w in 0..Threads−1 and waits for all.</summary>
     public void Run(Action<int> job)
     {

@@ -207,16 +207,15 @@ public sealed class Trainer
             for (int a = 0; a < _cfg.Accum; a++)
             {
                 _sampler.Next(_cfg.Batch, _inputs, _targets);
-                lossSum += Model.Forward(_inputs, _targets, _cfg.Batch);
-                Model.Backward();
+                lossSum += Model.ForwardBackward(_inputs, _targets, _cfg.Batch);
             }
             double trainLoss = lossSum / _cfg.Accum;
             // The gradient of the mean loss over micro-batches is the sum divided by the count.
-            double gradNorm = GlobalNorm(Model.Gradients) / _cfg.Accum;
+            double gradNorm = GlobalNorm(Model.Gradients, Model.Team) / _cfg.Accum;
             if (!double.IsFinite(trainLoss) || !double.IsFinite(gradNorm))
                 Fail(_step + 1, !double.IsFinite(trainLoss) ? $"training loss is {trainLoss}" : $"gradient norm is {gradNorm}");
             double clip = ClipScale(gradNorm, _cfg.GradClip);
-            Optimizer.Update(Model.Parameters, Model.Gradients, (float)lr, (float)(clip / _cfg.Accum));
+            Optimizer.Update(Model.Parameters, Model.Gradients, (float)lr, (float)(clip / _cfg.Accum), Model.Team);
             _step++;
             _tokens += _cfg.TokensPerStep;
             double stepSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -297,21 +296,46 @@ public sealed class Trainer
                                                            ReadOnlySpan<int> targets, int batch, float lr, double gradClip)
     {
         model.ZeroGradients();
-        double loss = model.Forward(inputs, targets, batch);
-        model.Backward();
-        double norm = GlobalNorm(model.Gradients);
-        optimizer.Update(model.Parameters, model.Gradients, lr, (float)ClipScale(norm, gradClip));
+        double loss = model.ForwardBackward(inputs, targets, batch);
+        double norm = GlobalNorm(model.Gradients, model.Team);
+        optimizer.Update(model.Parameters, model.Gradients, lr, (float)ClipScale(norm, gradClip), model.Team);
         return (loss, norm);
     }
 
     /// <summary>‖g‖₂ in float64 over fixed chunks, so the value does not depend on threads or scheduling.</summary>
     public static double GlobalNorm(ReadOnlySpan<float> g)
     {
-        const int Chunk = 4096;
         double sum = 0;
-        for (int i = 0; i < g.Length; i += Chunk)
-            sum += TensorPrimitives.SumOfSquares(g.Slice(i, Math.Min(Chunk, g.Length - i)));
+        for (int c = 0; c < (g.Length + NormChunk - 1) / NormChunk; c++) sum += ChunkSumOfSquares(g, c);
         return Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// <see cref="GlobalNorm(ReadOnlySpan{float})"/> on every thread of <paramref name="team"/>: each worker sums the
+    /// squares of its share of the fixed chunks, and the chunk sums are added in chunk order — the same bits.
+    /// </summary>
+    public static double GlobalNorm(float[] g, WorkerTeam team)
+    {
+        int chunks = (g.Length + NormChunk - 1) / NormChunk;
+        var partial = s_normPartials is { } pa && pa.Length >= chunks ? pa : s_normPartials = new double[chunks];
+        team.Run(w =>
+        {
+            var (s, e) = WorkerTeam.Share(chunks, team.Threads, w);
+            for (int c = s; c < e; c++) partial[c] = ChunkSumOfSquares(g, c);
+        }, g.Length);
+        double sum = 0;
+        for (int c = 0; c < chunks; c++) sum += partial[c];
+        return Math.Sqrt(sum);
+    }
+
+    private const int NormChunk = 4096;
+
+    [ThreadStatic] private static double[]? s_normPartials;
+
+    private static double ChunkSumOfSquares(ReadOnlySpan<float> g, int chunk)
+    {
+        int start = chunk * NormChunk;
+        return TensorPrimitives.SumOfSquares(g.Slice(start, Math.Min(NormChunk, g.Length - start)));
     }
 
     /// <summary>The factor that brings a gradient of norm <paramref name="norm"/> down to <paramref name="maxNorm"/> (1 when within it, or when maxNorm is 0).</summary>

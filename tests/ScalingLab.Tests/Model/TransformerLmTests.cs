@@ -251,3 +251,81 @@ public class TransformerLmTests
         Assert.Throws<ScalingLab.Common.UserError>(() => m.Forward(bad, ReadOnlySpan<int>.Empty, 1));
     }
 }
+
+public class TransformerLmStepTests
+{
+    /// <summary>
+    /// ZeroGradients costs no pass: the next Backward writes its first contributions (β = 0 GEMMs, small vectors cleared).
+    /// The result must be bit-identical to clearing the array by hand and adding, for a fresh step, for an accumulated
+    /// second micro-batch, and after stale values were left in the gradients; and the array reads as zero in between.
+    /// </summary>
+    [Theory]
+    [InlineData(ModelFlavour.Gpt2, "managed")]
+    [InlineData(ModelFlavour.NeoX, "managed")]
+    [InlineData(ModelFlavour.Gpt2, "reference")]
+    public void FoldedZeroingGivesTheBitsOfAnExplicitClear(ModelFlavour flavour, string gemm)
+    {
+        var cfg = TransformerLmTests.Tiny(flavour) with { DModel = 16, NHead = 4, DFf = 48, NCtx = 40 };
+        const int B = 2, T = 40;
+        var (x1, y1) = TransformerLmTests.Batch(B, T, cfg.VocabSize, 5);
+        var (x2, y2) = TransformerLmTests.Batch(B, T, cfg.VocabSize, 6);
+        TransformerLm Make()
+        {
+            var m = new TransformerLm(cfg, B, T, Gemm.Create(gemm, 2), 2);
+            m.InitializeWeights(3);
+            Array.Fill(m.Gradients, 123f); // stale values that must not leak into the next step
+            return m;
+        }
+        var folded = Make();
+        folded.ZeroGradients();
+        Assert.All(folded.Gradients, g => Assert.Equal(0f, g)); // reading in between sees zeros
+        folded.ZeroGradients();
+        folded.Forward(x1, y1, B); folded.Backward();
+        var once = (float[])folded.Gradients.Clone();
+        folded.Forward(x2, y2, B); folded.Backward();
+
+        var plain = Make();
+        Array.Clear(plain.Gradients);
+        plain.Forward(x1, y1, B); plain.Backward();
+        Assert.Equal(plain.Gradients, once);
+        plain.Forward(x2, y2, B); plain.Backward();
+        Assert.Equal(plain.Gradients, folded.Gradients);
+    }
+
+    /// <summary>
+    /// The fused cross-entropy (ForwardBackward) against Forward then Backward: the same loss and gradients up to float32
+    /// rounding (softmax as exp(z − max)/Σ instead of exp(z − lse)): |Δ| ≤ 1e-5·max|g|; ignored targets get no gradient.
+    /// </summary>
+    [Theory]
+    [InlineData(ModelFlavour.Gpt2)]
+    [InlineData(ModelFlavour.NeoX)]
+    public void FusedCrossEntropyMatchesForwardThenBackward(ModelFlavour flavour)
+    {
+        var cfg = TransformerLmTests.Tiny(flavour) with { NCtx = 8 };
+        const int B = 3, T = 8;
+        var (x, y) = TransformerLmTests.Batch(B, T, cfg.VocabSize, 9);
+        y[4] = TransformerLm.IgnoreTarget;
+        var a = new TransformerLm(cfg, B, T, new ReferenceGemm(), 2);
+        var b = new TransformerLm(cfg, B, T, new ReferenceGemm(), 2);
+        a.InitializeWeights(4); b.InitializeWeights(4);
+        a.ZeroGradients(); b.ZeroGradients();
+        float la = a.Forward(x, y, B); a.Backward();
+        float lb = b.ForwardBackward(x, y, B);
+        Assert.Equal(la, lb, 5);
+        double max = a.Gradients.Max(Math.Abs);
+        for (int i = 0; i < a.Gradients.Length; i++) Assert.True(Math.Abs(a.Gradients[i] - b.Gradients[i]) <= 1e-5 * max, $"gradient {i}");
+        Assert.All(b.Logits.Slice(4 * cfg.VocabSize, cfg.VocabSize).ToArray(), g => Assert.Equal(0f, g));
+    }
+
+    [Fact]
+    public void GlobalNormOnTheTeamHasTheBitsOfTheSerialOne()
+    {
+        var g = new float[300_001];
+        new Rng(3).FillNormal(g, 0f, 1f);
+        double serial = ScalingLab.Training.Trainer.GlobalNorm(g.AsSpan());
+        Assert.Equal(serial, ScalingLab.Training.Trainer.GlobalNorm(g, new WorkerTeam(2)));
+        Assert.Equal(serial, ScalingLab.Training.Trainer.GlobalNorm(g, new WorkerTeam(3)));
+        double exact = Math.Sqrt(g.Sum(v => (double)v * v));
+        Assert.Equal(exact, serial, 1e-6 * exact);
+    }
+}

@@ -24,6 +24,24 @@ public static class CrossEntropy
     }
 
     /// <summary>
+    /// Forward and backward in one pass over the row, for training: returns the loss of the row (as <see cref="Forward"/>)
+    /// and overwrites <paramref name="logits"/> with scale·(softmax(z) − onehot(target)) (as <see cref="Backward"/>),
+    /// reusing exp(z − max) instead of computing the exponentials a second time: softmax = exp(z − max) / Σ exp(z − max).
+    /// </summary>
+    public static float ForwardBackward(Span<float> logits, int target, float scale, out float lse)
+    {
+        float max = TensorPrimitives.Max(logits);
+        float zt = logits[target];
+        TensorPrimitives.Subtract(logits, max, logits);
+        TensorPrimitives.Exp(logits, logits);
+        float sum = TensorPrimitives.Sum(logits);
+        lse = max + MathF.Log(sum);
+        TensorPrimitives.Multiply(logits, scale / sum, logits);
+        logits[target] -= scale;
+        return lse - zt;
+    }
+
+    /// <summary>
     /// Overwrites the row <paramref name="logits"/> with scale·(softmax(z) − onehot(target)), using the
     /// <paramref name="lse"/> saved by <see cref="Forward"/> (scale is typically 1/number of rows).
     /// </summary>
