@@ -103,8 +103,29 @@ public sealed record RadiusResult(
         if (Slope is { } a)
             L($"slope of log mean NN distance on log sample size: {a:0.####} (null {Opt(NullSlope)}; a Gaussian of intrinsic dimension k gives ≈ −1/k)");
         L($"verdict: {Verdict} (rule: {VerdictRule})");
+        L($"{PaperComparison}");
         return sb.ToString();
     }
+
+    /// <summary>What the paper measured, for the comparison (Niu et al. v2 App. F.1; spec §7.1).</summary>
+    public const string PaperComparison =
+        "the paper: GPT-2 medium (n = 1024), 80K chunks of 256 tokens of OpenWebText (training text): mean ≈ median ≈ 20 against 2r = 15.49, " +
+        "i.e. NN distance / 2r ≈ 1.3, with no null model";
+
+    /// <summary>One paragraph for a report: NN distance against 2r and against the null, the slopes and the verdict.</summary>
+    public string Finding()
+    {
+        string nul = RatioToNull is { } q
+            ? F($"{q:0.###} × the mean NN distance of as many Gaussian vectors with the sample's mean and covariance ({NullDraws} draws): {Verdict}")
+            : "no null model was drawn";
+        string slope = Slope is { } a && NullSlope is { } b
+            ? F($" Slope of log mean NN distance on log sample size {a:0.###} against the null's {b:0.###}.")
+            : "";
+        return F($"Mean nearest-neighbour distance {Mean:G4} (median {Median:G4}) over {Count} vectors, n = {Dim}: {MeanOverTwoR:0.###} × 2r (2r = 2√(n/2πe) = {PredictedSeparation:G4}, the paper's predicted separation), and ") +
+               nul + "." + slope + " For comparison, " + PaperComparison + ".";
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     private static string Opt(double? v) => v is { } x ? x.ToString("0.####", CultureInfo.InvariantCulture) : "-";
 }

@@ -152,6 +152,8 @@ public class RadiusAnalysisTests
             System.Xml.Linq.XDocument.Load(Path.Combine(dir.FullName, "out", "radius_histogram.svg"));
             Assert.Contains("mean/2r", r.Table());
             Assert.Contains("verdict:", r.Table());
+            Assert.Contains(r.MeanOverTwoR.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " × 2r", r.Finding());
+            Assert.Contains("OpenWebText", r.Finding()); // what the paper measured, beside ours
         }
         finally
         {
