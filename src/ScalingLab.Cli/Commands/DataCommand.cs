@@ -31,6 +31,7 @@ public static class DataCommand
         cmd.Subcommands.Add(Qf());
         cmd.Subcommands.Add(Markov());
         cmd.Subcommands.Add(Memorize());
+        cmd.Subcommands.Add(DataEnglishCommand.Create());
         return cmd;
     }
 

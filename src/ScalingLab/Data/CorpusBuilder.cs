@@ -49,6 +49,32 @@ public static class CorpusBuilder
         if (o.Tokenizer == "bpe") BpeTrainer.CheckVocab(o.VocabSize);
 
         var docs = CorpusReader.Read(o.Input, o.Unit, o.JsonlField);
+        var about = new DataManifest
+        {
+            Kind = "corpus",
+            Source = Path.GetFullPath(o.Input),
+            Parameters = new JsonObject
+            {
+                ["unit"] = o.JsonlField is null ? o.Unit.ToString().ToLowerInvariant() : "jsonl",
+                ["jsonl_field"] = o.JsonlField,
+            },
+        };
+        return Build(docs, o, about, progress);
+    }
+
+    /// <summary>
+    /// Builds the folder from documents already in memory (<see cref="CorpusOptions.Input"/> is not read). The
+    /// manifest takes kind, source and parameters from <paramref name="about"/>, with the builder's own parameters
+    /// (tokenizer, documents, split, subset) added.
+    /// </summary>
+    public static DataManifest Build(IReadOnlyList<string> docs, CorpusOptions o, DataManifest about, Action<string>? progress = null)
+    {
+        if (o.ValFraction is < 0 or >= 1) throw new UserError($"--val-fraction {o.ValFraction} must be in [0, 1)");
+        if (o.TrainPercent is <= 0 or > 100) throw new UserError($"--train-percent {o.TrainPercent} must be in (0, 100]");
+        if (o.TrainTokens is <= 0) throw new UserError($"--train-tokens {o.TrainTokens} must be positive");
+        if (o.Threads < 1) throw new UserError($"--threads {o.Threads} must be at least 1");
+        if (o.Tokenizer == "bpe") BpeTrainer.CheckVocab(o.VocabSize);
+        if (docs.Count == 0) throw new UserError("the corpus is empty: no documents");
         var isVal = new bool[docs.Count];
         Parallel.For(0, docs.Count, new ParallelOptions { MaxDegreeOfParallelism = o.Threads },
             i => isVal[i] = DocumentSplit.IsValidation(docs[i], o.Seed, o.ValFraction));
@@ -85,23 +111,17 @@ public static class CorpusBuilder
             WriteSplit(w, "val", val.Select(i => docs[i]).ToList(), tok, o.Threads, progress, ref valWritten, long.MaxValue);
             if (o.TrainTokens is long d && trainWritten < d)
                 throw new UserError($"--train-tokens {d} asks for more than the {trainWritten} training tokens the corpus has");
-            return new DataManifest
+            var parameters = new JsonObject
             {
-                Kind = "corpus",
-                Source = Path.GetFullPath(o.Input),
-                Seed = o.Seed,
-                Parameters = new JsonObject
-                {
-                    ["tokenizer"] = o.Tokenizer,
-                    ["documents"] = docs.Count,
-                    ["unit"] = o.JsonlField is null ? o.Unit.ToString().ToLowerInvariant() : "jsonl",
-                    ["jsonl_field"] = o.JsonlField,
-                    ["val_fraction"] = o.ValFraction,
-                    ["train_percent"] = o.TrainPercent,
-                    ["train_tokens"] = o.TrainTokens,
-                    ["train_documents_available"] = train.Count,
-                },
+                ["tokenizer"] = o.Tokenizer,
+                ["documents"] = docs.Count,
             };
+            foreach (var (k, v) in about.Parameters ?? new JsonObject()) parameters[k] = v?.DeepClone();
+            parameters["val_fraction"] = o.ValFraction;
+            parameters["train_percent"] = o.TrainPercent;
+            parameters["train_tokens"] = o.TrainTokens;
+            parameters["train_documents_available"] = train.Count;
+            return about with { Seed = o.Seed, Parameters = parameters };
         });
         return manifest;
     }

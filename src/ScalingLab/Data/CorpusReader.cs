@@ -81,22 +81,28 @@ public static class CorpusReader
             case DocumentUnit.Line:
                 return text.Split('\n').Select(l => l.TrimEnd('\r'));
             default:
-                var paragraphs = new List<string>();
-                var sb = new StringBuilder();
-                foreach (string raw in text.Split('\n'))
-                {
-                    string line = raw.TrimEnd('\r');
-                    if (line.Trim().Length == 0)
-                    {
-                        if (sb.Length > 0) { paragraphs.Add(sb.ToString()); sb.Clear(); }
-                        continue;
-                    }
-                    if (sb.Length > 0) sb.Append('\n');
-                    sb.Append(line);
-                }
-                if (sb.Length > 0) paragraphs.Add(sb.ToString());
-                return paragraphs;
+                return Paragraphs(text);
         }
+    }
+
+    /// <summary>Blocks of <paramref name="text"/> separated by one or more blank lines (CR dropped, inner newlines kept).</summary>
+    public static List<string> Paragraphs(string text)
+    {
+        var paragraphs = new List<string>();
+        var sb = new StringBuilder();
+        foreach (string raw in text.Split('\n'))
+        {
+            string line = raw.TrimEnd('\r');
+            if (line.Trim().Length == 0)
+            {
+                if (sb.Length > 0) { paragraphs.Add(sb.ToString()); sb.Clear(); }
+                continue;
+            }
+            if (sb.Length > 0) sb.Append('\n');
+            sb.Append(line);
+        }
+        if (sb.Length > 0) paragraphs.Add(sb.ToString());
+        return paragraphs;
     }
 
     private static IEnumerable<string> ReadJsonl(string path, string field)
