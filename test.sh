@@ -32,5 +32,15 @@ if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then
     failed=$((failed + 1)); rc=1
   fi
 fi
+# The papers' experiments at CI size (`reproduce all --quick`): one more test, like the demo.
+if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then
+  echo "test.sh: scalinglab reproduce all --quick" >&2
+  rm -rf "$root/.artifacts/reproduce-quick"
+  if dotnet src/ScalingLab.Cli/bin/Release/net10.0/ScalingLab.Cli.dll reproduce all --quick --out "$root/.artifacts/reproduce-quick"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); rc=1
+  fi
+fi
 echo "$passed passed, $failed failed"
 exit $rc

@@ -30,6 +30,7 @@ public static class CliApp
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(ReproduceCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(DynamicsCommand.Create());
         root.Subcommands.Add(MemoryCommand.Create());

@@ -30,6 +30,7 @@ public static class DataCommand
         cmd.Subcommands.Add(Stats());
         cmd.Subcommands.Add(Qf());
         cmd.Subcommands.Add(Markov());
+        cmd.Subcommands.Add(Zipf());
         cmd.Subcommands.Add(Memorize());
         cmd.Subcommands.Add(DataEnglishCommand.Create());
         return cmd;
@@ -287,6 +288,40 @@ public static class DataCommand
             string outDir = parse.GetValue(output)!;
             var m = SyntheticCorpora.WriteMarkov(outDir, parse.GetValue(order), parse.GetValue(vocab), parse.GetValue(alpha),
                 n, parse.GetValue(valTokens) ?? Math.Max(1, n / 10), parse.GetValue(seed), Progress(parse.InvocationConfiguration.Error, "markov"));
+            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Zipf()
+    {
+        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var keys = new Option<int>("--keys") { Description = "number of keys K (Zipf ranks)", DefaultValueFactory = _ => 8192 };
+        var exponent = new Option<double>("--exponent") { Description = "Zipf exponent a of the key frequencies p_i ∝ i^-a", DefaultValueFactory = _ => 1.3 };
+        var symbols = new Option<int>("--symbols") { Description = "symbols V of codes and values", DefaultValueFactory = _ => 64 };
+        var keyLength = new Option<int>("--key-length") { Description = "symbols per key code", DefaultValueFactory = _ => 2 };
+        var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => 1 };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens (rounded down to whole records)", DefaultValueFactory = _ => 5_000_000 };
+        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the codes, values and samples", DefaultValueFactory = _ => 1UL };
+        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var cmd = new Command("zipf",
+            "Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
+            "Zipf frequencies (Michaud et al. 2023; Hutter 2021); the exact entropy rate H(p)/R goes into the manifest.\n\n" +
+            "Examples:\n" +
+            "  scalinglab data zipf --keys 8192 --exponent 1.3 --tokens 5000000 --out data/zipf\n" +
+            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json");
+        foreach (var o in new Option[] { output, keys, exponent, symbols, keyLength, valueLength, tokens, valTokens, seed, json }) cmd.Options.Add(o);
+        cmd.SetAction(parse =>
+        {
+            var sw = Stopwatch.StartNew();
+            long n = parse.GetValue(tokens);
+            string outDir = parse.GetValue(output)!;
+            var source = new ZipfFacts(parse.GetValue(keys), parse.GetValue(exponent), parse.GetValue(symbols),
+                                       parse.GetValue(keyLength), parse.GetValue(valueLength), parse.GetValue(seed));
+            var m = SyntheticCorpora.WriteZipf(outDir, source, n, parse.GetValue(valTokens) ?? Math.Max(source.RecordLength, n / 10),
+                                               parse.GetValue(seed), Progress(parse.InvocationConfiguration.Error, "zipf"));
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });

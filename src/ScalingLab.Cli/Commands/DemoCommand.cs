@@ -8,7 +8,7 @@ using ScalingLab.Sweeps;
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>
-/// `scalinglab demo`: the end-to-end job on built-in data only. A known-entropy Markov corpus (so the fitted
+/// `scalinglab demo`: the end-to-end job on built-in data only. A known-entropy Zipf-facts corpus (so the fitted
 /// irreducible loss E can be checked against the truth) trained on a grid of model sizes × data sizes, plus the
 /// 6- and 10-layer Question-Formation models of Niu et al. §6.3 at reduced width; then the report with the law fit,
 /// the memory analysis and the dynamics analysis.
@@ -19,12 +19,12 @@ public static class DemoCommand
     internal const string FullSpec = """
         # The `scalinglab demo` sweep: a known-entropy corpus for the scaling grid, Question-Formation for the plateau.
         name: demo
-        data: { generator: markov, options: { order: 1, vocab: 32, tokens: 1M, seed: 7 } }
+        data: { generator: zipf, options: { keys: 4096, exponent: 1.3, symbols: 64, key_length: 2, value_length: 1, tokens: 1200k, val_tokens: 100k, seed: 7 } }
         model: { flavour: gpt2, head_size: 16 }
-        train: { batch: 16, seq: 64, lr: 3e-3, eval_windows: 128, ckpt_log_until: 64 }
+        train: { batch: 8, seq: 64, lr: 3e-3, eval_windows: 128, ckpt_log_until: 64 }
         axes:
-          models: [1x32, 2x32, 2x48, 3x64]
-          data_sizes: [100k, 300k, 800k]
+          models: [2x32, 2x64, 2x128, 2x192]
+          data_sizes: [100k, 300k, 1M]
           seeds: [1]
         threads_per_run: 1
         grids:
@@ -39,7 +39,7 @@ public static class DemoCommand
     internal const string QuickSpec = """
         # `scalinglab demo --quick`: the demo's shape at CI size.
         name: demo-quick
-        data: { generator: markov, options: { order: 1, vocab: 16, tokens: 200k, seed: 7 } }
+        data: { generator: zipf, options: { keys: 512, exponent: 1.3, symbols: 32, key_length: 2, value_length: 1, tokens: 200k, val_tokens: 20k, seed: 7 } }
         model: { flavour: gpt2, head_size: 8 }
         train: { batch: 8, seq: 32, lr: 3e-3, eval_windows: 8, ckpt_log_until: 16 }
         axes:
@@ -62,7 +62,7 @@ public static class DemoCommand
         var workers = new Option<int>("--workers") { Description = "Worker processes (default: the number of cores)" };
         var noCheck = new Option<bool>("--no-render-check") { Description = "Skip rendering report.html with headless Chromium" };
         var cmd = new Command("demo",
-            "The end-to-end job on built-in data: generate a known-entropy Markov corpus and Question-Formation data, train a\n" +
+            "The end-to-end job on built-in data: generate a known-entropy Zipf-facts corpus and Question-Formation data, train a\n" +
             "grid of GPT-2-style models (4 sizes × 3 data sizes, plus the 6- and 10-layer QF models of Niu et al. at reduced\n" +
             "width), fit the scaling law, analyse memory and training dynamics, and write the report. Resumable: run it again\n" +
             "after an interruption. About 15 minutes on 2 cores; --quick takes under 2.\n\n" +

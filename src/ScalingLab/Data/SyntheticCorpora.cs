@@ -68,6 +68,55 @@ public static class SyntheticCorpora
     }
 
     /// <summary>
+    /// Samples whole records of a <see cref="ZipfFacts"/> source: about <paramref name="trainTokens"/> (train) and
+    /// <paramref name="valTokens"/> (val) tokens, each split rounded down to whole records and one independent stream.
+    /// The manifest records the exact entropy rate H(p)/R (nats/token) and the record length R (windows whose
+    /// length R divides start on a record boundary).
+    /// </summary>
+    public static DataManifest WriteZipf(string dir, ZipfFacts source, long trainTokens, long valTokens, ulong seed,
+                                         Action<string>? progress = null)
+    {
+        int r = source.RecordLength;
+        if (trainTokens < r || valTokens < 0) throw new UserError($"zipf: tokens must be at least one record ({r}) and val_tokens not negative");
+        double h = source.EntropyRate();
+        progress?.Invoke($"{source.Keys} Zipf(a = {source.Exponent}) keys, records of {r} tokens: entropy rate {h:F6} nats/token");
+        var tok = SymbolTokenizer(source.Symbols);
+        return DataFolderWriter.Write(dir, tok, w =>
+        {
+            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+            {
+                w.AddSplit(split);
+                var rng = new Rng(seed, stream);
+                long records = count / r;
+                var buf = new int[r * 4096];
+                for (long done = 0; done < records;)
+                {
+                    int n = (int)Math.Min(4096, records - done);
+                    for (int j = 0; j < n; j++) source.WriteRecord(source.SampleKey(ref rng), buf.AsSpan(j * r, r));
+                    w.Append(split, buf.AsSpan(0, n * r));
+                    done += n;
+                }
+            }
+            return new DataManifest
+            {
+                Kind = "zipf",
+                Source = $"Zipf facts: {source.Keys} keys, exponent {source.Exponent}, {source.Symbols} symbols, " +
+                         $"key {source.KeyLength} + value {source.ValueLength} + newline = {r} tokens per record, seed {seed}",
+                Seed = seed,
+                EntropyRateNats = h,
+                Parameters = new JsonObject
+                {
+                    ["keys"] = source.Keys, ["exponent"] = source.Exponent, ["symbols"] = source.Symbols,
+                    ["key_length"] = source.KeyLength, ["value_length"] = source.ValueLength, ["record_length"] = r,
+                    ["record_entropy_nats"] = source.RecordEntropy(),
+                    ["train_tokens"] = trainTokens / r * r, ["val_tokens"] = valTokens / r * r,
+                    ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each record; use a training window (seq) that the record length divides",
+                },
+            };
+        });
+    }
+
+    /// <summary>
     /// d distinct random sequences of length L over V symbols, every two differing in at least
     /// <paramref name="minDistance"/> positions (the separation), drawn uniformly with replacement and written
     /// each followed by a newline. Entropy rate = ln d / (L + 1) nats per token: the choice of sequence is

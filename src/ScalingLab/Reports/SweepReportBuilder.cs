@@ -63,6 +63,9 @@ public static class SweepReportBuilder
             foreach (var (id, title) in new[] { ("laws", "Scaling laws"), ("memory", "Associative memory"), ("dynamics", "Training dynamics") })
                 sections.Add(new ReportSection(id, title).Text("Not computed (the report was made with --no-analyses)."));
         }
+        // A sweep of `scalinglab reproduce` carries its experiment's result: its section (verdict, table, figures).
+        string reproduced = Path.Combine(folder.Dir, Experiments.ExperimentResult.SweepFileName);
+        if (File.Exists(reproduced)) sections.Add(Experiments.ExperimentResult.Load(reproduced).Section());
         sections.Add(SweepReport.Provenance(folder, ctx.Commands));
         string html = ReportDocument.Write(outDir, $"ScalingLab report — sweep '{folder.Name}'", sections);
         return new ReportOutcome

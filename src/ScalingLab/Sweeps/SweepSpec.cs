@@ -202,9 +202,9 @@ public sealed class SweepSpec
         var options = f.Object("options");
         f.RejectUnknown();
         if ((dir is null) == (gen is null))
-            throw f.Error("", "needs exactly one of dir (a folder written by `scalinglab data`) or generator (markov or qf)");
-        if (gen is not null && gen is not ("markov" or "qf"))
-            throw f.Error("generator", $"'{gen}' is not a built-in generator; use markov or qf");
+            throw f.Error("", "needs exactly one of dir (a folder written by `scalinglab data`) or generator (markov, qf or zipf)");
+        if (gen is not null && gen is not ("markov" or "qf" or "zipf"))
+            throw f.Error("generator", $"'{gen}' is not a built-in generator; use markov, qf or zipf");
         if (dir is not null && options is not null) throw f.Error("options", "applies only to a generator");
         return dir is not null
             ? new DataSource(Path.GetFullPath(Path.Combine(baseDir, dir)), null, null)

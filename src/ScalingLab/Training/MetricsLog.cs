@@ -24,6 +24,13 @@ public sealed record MetricsRow
     [JsonPropertyName("lr")] public double? Lr { get; init; }
     /// <summary>Global L2 norm of the gradient before clipping.</summary>
     [JsonPropertyName("grad_norm")] public double? GradNorm { get; init; }
+    /// <summary>
+    /// With gradient accumulation: the global L2 norm of the first micro-batch's gradient alone (a batch of
+    /// batch × seq tokens, against grad_norm's batch × seq × accum), for the gradient noise scale.
+    /// </summary>
+    [JsonPropertyName("grad_norm_micro")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? GradNormMicro { get; init; }
     /// <summary>Training throughput of this update (wall clock; not part of the deterministic record).</summary>
     [JsonPropertyName("tokens_per_s")] public double? TokensPerS { get; init; }
 }

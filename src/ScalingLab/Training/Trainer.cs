@@ -204,10 +204,14 @@ public sealed class Trainer
 
             Model.ZeroGradients();
             double lossSum = 0;
+            double? firstNorm = null;
             for (int a = 0; a < _cfg.Accum; a++)
             {
                 _sampler.Next(_cfg.Batch, _inputs, _targets);
                 lossSum += Model.ForwardBackward(_inputs, _targets, _cfg.Batch);
+                // With accumulation, the first micro-batch alone is a smaller batch: its gradient norm beside the full
+                // one gives the gradient noise scale (Training.GradientNoiseScale).
+                if (a == 0 && _cfg.Accum > 1) firstNorm = GlobalNorm(Model.Gradients, Model.Team);
             }
             double trainLoss = lossSum / _cfg.Accum;
             // The gradient of the mean loss over micro-batches is the sum divided by the count.
@@ -234,6 +238,7 @@ public sealed class Trainer
             {
                 Step = _step, Tokens = _tokens, TrainLoss = trainLoss, ValLoss = val, Lr = lr, GradNorm = gradNorm, TokensPerS = tps,
                 TrainEvalLoss = trainEval,
+                GradNormMicro = firstNorm,
             });
             string? saved = null;
             if (_ckpts.IsCheckpoint(_step)) saved = _lastCheckpoint = SaveCheckpoint(_step, lr, clock.Elapsed.TotalSeconds);

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using ScalingLab.Common;
+using ScalingLab.Experiments;
+using ScalingLab.Model;
+using ScalingLab.Sweeps;
+
+namespace ScalingLab.Tests.Experiments;
+
+public class ExperimentFrameworkTests
+{
+    [Fact]
+    public void EverySweepIsAValidSpecAtScaleOneAndFour()
+    {
+        foreach (var e in ExperimentRegistry.All)
+        foreach (bool quick in new[] { true, false })
+        {
+            var sweep = e.Sweep(quick);
+            var s1 = SweepSpec.Parse(SpecText.Parse(sweep.ToYaml(1)), "/tmp");
+            var s4 = SweepSpec.Parse(SpecText.Parse(sweep.ToYaml(4)), "/tmp");
+            Assert.Equal(sweep.Name, s1.Name);
+            Assert.Equal(sweep.Name + "-x4", s4.Name);
+            for (int g = 0; g < s1.Grids.Count; g++)
+            {
+                var a = s1.Grids[g]; var b = s4.Grids[g];
+                Assert.Equal(a.DataSizes.Select(d => d.Tokens * 4), b.DataSizes.Select(d => d.Tokens));
+                // Parameters grow by about K (width × √K, rounded to the head size).
+                for (int m = 0; m < a.Models.Count; m++)
+                {
+                    long n1 = ModelAccounting.NonEmbeddingParams(SweepSpec.Shape(a.Models[m], a.Flavour, a.NCtx, a.HeadSize, 64));
+                    long n4 = ModelAccounting.NonEmbeddingParams(SweepSpec.Shape(b.Models[m], b.Flavour, b.NCtx, b.HeadSize, 64));
+                    Assert.InRange((double)n4 / n1, 2.5, 6.5);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ResolveNamesListsAndAll()
+    {
+        Assert.Equal(ExperimentRegistry.All.Count, ExperimentRegistry.Resolve("all").Count);
+        Assert.Equal("known-entropy-law", Assert.Single(ExperimentRegistry.Resolve(" known-entropy-law ,known-entropy-law")).Name);
+        var e = Assert.Throws<UserError>(() => ExperimentRegistry.Resolve("known-entropy-law,nope"));
+        Assert.Contains("no experiment named 'nope'", e.Message);
+        Assert.Contains("known-entropy-law", e.Message);
+    }
+
+    [Fact]
+    public void ScaleMustBePositive()
+    {
+        Assert.Throws<UserError>(() => ExperimentRegistry.All[0].Sweep(true).ToYaml(0));
+        Assert.Equal(16, ExperimentSweep.ScaleWidth(20, 0.01, 16));
+        Assert.Equal(64, ExperimentSweep.ScaleWidth(32, 4, 16));
+    }
+
+    [Fact]
+    public void VerdictRuleShapes()
+    {
+        var pass = new VerdictCheck("x", 1, "≥ 0", true);
+        var fail = new VerdictCheck("y", double.NaN, "≥ 0", false);
+        Assert.Equal(VerdictKind.Reproduced, Verdict.AllOf("r", [pass]).Kind);
+        Assert.Equal(VerdictKind.NotReproducedAtThisScale, Verdict.AllOf("r", [pass, fail]).Kind);
+        Assert.Equal(VerdictKind.Contradicted, Verdict.AllOf("r", [fail], contradicted: true).Kind);
+        Assert.Equal(VerdictKind.NotReproducedAtThisScale, Verdict.AllOf("r", []).Kind); // no evidence is not a reproduction
+        Assert.Contains("y = n/a (rule: ≥ 0) FAIL", Verdict.AllOf("r", [fail]).Line);
+    }
+}
