@@ -9,6 +9,9 @@ public static class ExperimentRegistry
     public static IReadOnlyList<IExperiment> All { get; } =
     [
         new KnownEntropyLaw(),
+        new DStar(),
+        new QfPlateau(),
+        new DynamicsBySize(),
     ];
 
     /// <summary>

@@ -7,7 +7,9 @@ namespace ScalingLab.Memory;
 /// <param name="Mse">Mean squared deviation of the training loss from L_min over the iterations after that step
 /// (NaN when there are none: the validation loss was still falling at the end).</param>
 /// <param name="Iterations">How many iterations the MSE averages (at most the window).</param>
-public sealed record DStarRow(double D, double MinValLoss, long MinValStep, double Mse, int Iterations);
+/// <param name="Before">True when no iteration followed the minimum (it came at the end of training) and the MSE was
+/// taken over the window before it instead (<see cref="DStarRule.Measure"/> with fallback).</param>
+public sealed record DStarRow(double D, double MinValLoss, long MinValStep, double Mse, int Iterations, bool Before = false);
 
 /// <summary>The D* of one model: the selected data size (null when none qualified), the rule used, and every row.</summary>
 public sealed record DStarResult(double? DStar, string Rule, IReadOnlyList<DStarRow> Rows);
@@ -32,22 +34,35 @@ public static class DStarRule
     /// The MSE of one run: mean over training-loss rows with step in (s*, s* + window] of (L_train − L_min)², where s* is
     /// the step of the minimum validation loss (the first one on ties). Returns the row (Mse NaN when no step follows).
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="fallbackBefore"/>, a minimum at the end of training (nothing follows it: the model was still
+    /// improving, not over-fitting) is measured over the <paramref name="window"/> iterations up to and including it
+    /// instead, and the row says so. The paper's runs all passed their minimum (about step 6000), so it never needed this.
+    /// </remarks>
     public static DStarRow Measure(double d, IReadOnlyList<(long Step, double Loss)> train, IReadOnlyList<(long Step, double Loss)> val,
-                                   int window = Window)
+                                   int window = Window, bool fallbackBefore = false)
     {
         if (val.Count == 0) throw new ArgumentException("no validation losses");
         var best = val[0];
         foreach (var v in val) if (v.Loss < best.Loss) best = v;
+        var (mse, n) = Mse(train, best.Loss, best.Step + 1, best.Step + window);
+        if (n > 0 || !fallbackBefore) return new DStarRow(d, best.Loss, best.Step, mse, n);
+        (mse, n) = Mse(train, best.Loss, best.Step - window + 1, best.Step);
+        return new DStarRow(d, best.Loss, best.Step, mse, n, Before: true);
+    }
+
+    private static (double Mse, int Count) Mse(IReadOnlyList<(long Step, double Loss)> train, double target, long from, long to)
+    {
         double sum = 0;
         int n = 0;
         foreach (var (step, loss) in train)
         {
-            if (step <= best.Step || step > best.Step + window) continue;
-            double dev = loss - best.Loss;
+            if (step < from || step > to) continue;
+            double dev = loss - target;
             sum += dev * dev;
             n++;
         }
-        return new DStarRow(d, best.Loss, best.Step, n > 0 ? sum / n : double.NaN, n);
+        return (n > 0 ? sum / n : double.NaN, n);
     }
 
     /// <summary>

@@ -70,6 +70,12 @@ public sealed record TrainSettings
     /// <summary>Layer-product arithmetic, resolved at submit time: null = fp32 (left out of the config hash), or "bf16".</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Precision { get; init; }
+    /// <summary>
+    /// train.repeat: true lets a data size exceed the training split, the run then visits its windows epoch after
+    /// epoch (multi-epoch training on a fixed set, as in Niu et al.'s D* experiment). Left out of the run hash when unset.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Repeat { get; init; }
 }
 
 /// <summary>A grid: every model shape × data size × seed, on one data source with one set of settings.</summary>
@@ -229,6 +235,12 @@ public sealed class SweepSpec
             CkptLogUntil = f.Long("ckpt_log_until", 512, 0),
             Gemm = f.String("gemm") ?? "auto",
             Windows = f.String("windows") is { } w && w != "auto" ? w : null,
+            Repeat = f.String("repeat") switch
+            {
+                null or "false" => null,
+                "true" => true,
+                var x => throw f.Error("repeat", $"must be true or false (got {x})"),
+            },
         };
         if (t.Windows is not (null or "stream" or "aligned"))
             throw f.Error("windows", $"'{t.Windows}' is not a window mode; use auto, stream or aligned");
@@ -327,8 +339,8 @@ public sealed class SweepSpec
             foreach (var seed in g.Seeds)
             {
                 long tokens = size.Resolve(info.TrainTokens);
-                if (tokens > info.TrainTokens)
-                    throw new UserError($"sweep spec: grid '{g.Name}' asks for {tokens} training tokens but the data has {info.TrainTokens}; lower axes.data_sizes or make more data");
+                if (tokens > info.TrainTokens && g.Train.Repeat != true)
+                    throw new UserError($"sweep spec: grid '{g.Name}' asks for {tokens} training tokens but the data has {info.TrainTokens}; lower axes.data_sizes, make more data, or set train.repeat: true to train several epochs");
                 if (tokens < (long)g.Train.Batch * g.Train.Accum * g.Train.Seq)
                     throw new UserError($"sweep spec: grid '{g.Name}' data size {size.Label} is less than one update ({g.Train.Batch}×{g.Train.Accum}×{g.Train.Seq} tokens); raise it or shrink train.batch");
                 runs.Add(new RunConfig

@@ -64,3 +64,23 @@ public class ExperimentFrameworkTests
         Assert.Contains("y = n/a (rule: ≥ 0) FAIL", Verdict.AllOf("r", [fail]).Line);
     }
 }
+
+public class SweepRepeatTests
+{
+    [Fact]
+    public void RepeatIsOffByDefaultAndOutOfTheHash()
+    {
+        var plain = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32 }\naxes: { models: [1x16] }"), "/tmp");
+        var off = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, repeat: false }\naxes: { models: [1x16] }"), "/tmp");
+        var on = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, repeat: true }\naxes: { models: [1x16] }"), "/tmp");
+        Assert.Null(plain.Grids[0].Train.Repeat);
+        Assert.Equal(plain.Grids[0].Train, off.Grids[0].Train);
+        Assert.True(on.Grids[0].Train.Repeat);
+        DataInfo Info(DataSource _) => new("/tmp/d", 1000, 64);
+        var e = Assert.Throws<UserError>(() => SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1 }\naxes: { models: [1x16], data_sizes: [5000] }"), "/tmp").Expand(Info));
+        Assert.Contains("train.repeat", e.Message);
+        var runs = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1, repeat: true }\naxes: { models: [1x16], data_sizes: [5000] }"), "/tmp").Expand(Info);
+        Assert.Equal(5000, Assert.Single(runs).DataTokens);
+        Assert.Throws<UserError>(() => SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { repeat: maybe }\naxes: { models: [1x16] }"), "/tmp"));
+    }
+}

@@ -42,5 +42,10 @@ public class DStarRuleTests
         var end = DStarRule.Measure(2000, train, [(0, 4.0), (39, 1.0)], window: 10);
         Assert.True(double.IsNaN(end.Mse));
         Assert.Null(DStarRule.Select([end]).DStar);
+        // With the fallback, the window before the minimum: steps 30..39 at 5.0 against 1.0 → MSE 16, marked.
+        var before = DStarRule.Measure(2000, train, [(0, 4.0), (39, 1.0)], window: 10, fallbackBefore: true);
+        Assert.True(before.Before);
+        Assert.Equal(10, before.Iterations);
+        Assert.Equal(16, before.Mse, 12);
     }
 }
