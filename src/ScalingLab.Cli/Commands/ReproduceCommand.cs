@@ -44,9 +44,21 @@ public static class ReproduceCommand
             var opts = new ReproduceOptions(outDir, pr.GetValue(quick), k, "scalinglab " + string.Join(' ', pr.Tokens.Select(t => t.Value)));
             var host = new SweepHost((d, dir) => SweepCommand.Generate(d, dir, stderr),
                                      (folder, c) => SweepCommand.RunLocal(folder, n, stdout, stderr, c));
+            var failed = new List<string>();
             foreach (var e in list)
             {
-                var r = ExperimentRunner.Run(e, opts, host, stderr, cancel);
+                ExperimentResult r;
+                try
+                {
+                    r = ExperimentRunner.Run(e, opts, host, stderr, cancel);
+                }
+                catch (UserError err) when (list.Count > 1)
+                {
+                    // One experiment's problem (missing data, a failed run) does not stop the others.
+                    stderr.WriteLine($"scalinglab: {err.Message}");
+                    failed.Add(e.Name);
+                    continue;
+                }
                 stdout.WriteLine($"{e.Name}: {r.Verdict.Line}");
                 foreach (string line in r.Summary) stdout.WriteLine($"{e.Name}: {line}");
                 stdout.WriteLine($"{e.Name}: {r.Runs} runs, {(r.WallSeconds / 60).ToString("0.0", CultureInfo.InvariantCulture)} min " +
@@ -54,6 +66,7 @@ public static class ReproduceCommand
             }
             string doc = ResultsDocument.Write(pr.GetValue(results) ?? Path.Combine(outDir, "results.md"), ResultsDocument.Collect(outDir));
             stdout.WriteLine($"reproduce: results: {doc}");
+            if (failed.Count > 0) throw new UserError($"reproduce: {string.Join(", ", failed)} did not finish (see the errors above); run the same command again to resume");
             return Task.FromResult(0);
         });
         return cmd;

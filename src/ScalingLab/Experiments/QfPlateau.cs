@@ -47,7 +47,7 @@ public sealed class QfPlateau : IExperiment
                 ? "{ generator: qf, options: { train: 2000, dev: 200, test: 200, gen: 200, seed: 3 } }"
                 : "{ generator: qf, options: { train: 20000, dev: 1000, test: 1000, gen: 1000, seed: 3 } }",
             HeadSize = 32,
-            Train = $"batch: 8, seq: 64, lr: 1e-3, eval_windows: {(quick ? 16 : 128)}, ckpt_every: 0, ckpt_log_until: 0",
+            Train = $"batch: 8, seq: 64, lr: 1e-3, eval_windows: {(quick ? 16 : 128)}, ckpt_every: 0, ckpt_log_until: 0, repeat: true",
             Models = quick ? [new(6, 32), new(10, 32)] : [new(6, 128), new(10, 128)],
             DataSizes = [quick ? 60_000 : 3_000_000],
         },
