@@ -24,9 +24,11 @@ public enum EarlyRule
     /// <summary>The paper's: the layer reaches the CKA threshold by <see cref="IndicatorThresholds.EarlyFraction"/> of training.</summary>
     Fraction,
     /// <summary>
-    /// Relative to the model: the layer reaches the CKA threshold no later than the model's <see cref="IndicatorThresholds.Quantile"/>
-    /// quantile of its layers' first-reaching fractions (0.5: no later than the median layer). Short runs of small models
-    /// rarely reach 0.45 within 10% of training in any layer, which leaves the paper's indicator constant.
+    /// Relative to the model, in the paper's window: at the last checkpoint within the first
+    /// <see cref="IndicatorThresholds.EarlyFraction"/> of training, the layer's CKA with the final checkpoint is at or above the
+    /// model's <see cref="IndicatorThresholds.Quantile"/> quantile across its layers (0.5: the more converged half). Small
+    /// models either reach 0.45 in no layer by then or in every layer (often already at step 0), which leaves the paper's
+    /// indicator constant; CKA values themselves rarely tie.
     /// </summary>
     Quantile,
 }
@@ -47,7 +49,7 @@ public sealed record IndicatorThresholds(double Cka = 0.45, double EarlyFraction
     /// <summary>The early-convergence rule in words, as printed beside the MCC table.</summary>
     public string DescribeEarly() => Early == EarlyRule.Fraction
         ? Inv($"early convergence = CKA with the final checkpoint ≥ {Cka:0.##} by {EarlyFraction:0.##} of training (the paper's; rule 'fraction')")
-        : Inv($"early convergence = CKA with the final checkpoint reaches {Cka:0.##} no later than the model's {100 * Quantile:0.#}th percentile layer does (rule 'quantile')");
+        : Inv($"early convergence = CKA with the final checkpoint, at the last checkpoint within the first {EarlyFraction:0.##} of training, at or above the model's {100 * Quantile:0.#}th percentile across its layers (rule 'quantile'; the paper's rule 'fraction' asks for CKA ≥ {Cka:0.##} there)");
 
     /// <summary>The PER rule in words, as printed beside the MCC table.</summary>
     public string DescribePer() => Rule switch
@@ -104,23 +106,20 @@ public static class ConvergenceIndicators
         return null;
     }
 
-    /// <summary>
-    /// Early convergence relative to the model: first-reaching fraction ≤ the <paramref name="quantile"/> quantile of
-    /// the layers' fractions (a layer that never reaches the threshold counts as later than any that does, and is never early).
-    /// </summary>
-    public static bool[] EarlyByQuantile(IReadOnlyList<double?> firstFractions, double quantile)
+    /// <summary>Index of the last checkpoint whose step is at most <paramref name="fraction"/> of <paramref name="finalStep"/> (0 when none but the first).</summary>
+    public static int EarlyCheckpoint(ReadOnlySpan<long> steps, long finalStep, double fraction)
     {
-        var keyed = firstFractions.Select(f => f ?? double.PositiveInfinity).ToArray();
-        var sorted = keyed.Order().ToArray();
-        var result = new bool[keyed.Length];
-        if (sorted.Length == 0) return result;
-        // type-7 quantile of the keys; interpolating towards +∞ gives +∞ (every layer that reaches the threshold is early)
-        double h = (sorted.Length - 1) * quantile;
-        int lo = (int)Math.Floor(h);
-        double a = sorted[lo], b = sorted[Math.Min(lo + 1, sorted.Length - 1)];
-        double cut = h == lo || a == b ? a : a + (h - lo) * (b - a);
-        for (int i = 0; i < keyed.Length; i++) result[i] = double.IsFinite(keyed[i]) && keyed[i] <= cut;
-        return result;
+        int c = 0;
+        for (int i = 0; i < steps.Length; i++)
+            if (steps[i] <= fraction * finalStep) c = i;
+        return c;
+    }
+
+    /// <summary>Per value: at or above the <paramref name="quantile"/> quantile (type 7) of the finite values; NaN is never.</summary>
+    public static bool[] AtOrAboveQuantile(ReadOnlySpan<double> values, double quantile)
+    {
+        double cut = Percentiles.Of(values, 100 * quantile);
+        return double.IsNaN(cut) ? new bool[values.Length] : AtLeast(values, cut);
     }
 
     /// <summary>Large parameter PER per layer by <see cref="IndicatorThresholds.Rule"/>; <paramref name="perAtStart"/> (first checkpoint) is needed by <see cref="PerRule.Init"/> only.</summary>
@@ -138,11 +137,7 @@ public static class ConvergenceIndicators
 
     private static bool[] Relative(ReadOnlySpan<double> end, ReadOnlySpan<double> start, IndicatorThresholds t)
     {
-        if (t.Rule == PerRule.Quantile)
-        {
-            var finite = end.ToArray().Where(double.IsFinite).ToArray();
-            return finite.Length == 0 ? new bool[end.Length] : AtLeast(end, Percentiles.Of(finite, 100 * t.Quantile));
-        }
+        if (t.Rule == PerRule.Quantile) return AtOrAboveQuantile(end, t.Quantile);
         if (start.Length != end.Length) throw new ArgumentException("the init rule needs the PER at the first checkpoint of every layer");
         var result = new bool[end.Length];
         for (int i = 0; i < result.Length; i++) result[i] = end[i] >= t.InitRatio * start[i];

@@ -140,9 +140,8 @@ public static class DynamicsAnalysis
             for (int l = 0; l < run.Layers; l++)
                 early[l] = ConvergenceIndicators.EarlyConvergence(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t);
         else
-            early = ConvergenceIndicators.EarlyByQuantile(
-                Enumerable.Range(0, run.Layers).Select(l => ConvergenceIndicators.FirstFractionReaching(run.Steps, run.CkaOfLayer(site, l), run.FinalStep, t.Cka)).ToList(),
-                t.Quantile);
+            early = ConvergenceIndicators.AtOrAboveQuantile(
+                run.Cka[site][ConvergenceIndicators.EarlyCheckpoint(run.Steps, run.FinalStep, t.EarlyFraction)], t.Quantile);
         return new SiteIndicators(early,
             ConvergenceIndicators.LargeParamPer(run.ParamPer[site][^1], t, run.ParamPer[site][0]),
             ConvergenceIndicators.LargeGradPer(run.GradPer[site][^1], t, run.GradPer[site][0]));

@@ -7,18 +7,19 @@ namespace ScalingLab.Tests.Dynamics;
 
 public class MccRuleTests
 {
-    // Six layers over steps 0, 10, …, 100; layer l's CKA first reaches 0.45 at checkpoint firstReach[l]; PER at the
-    // first and last checkpoint as given (the same for ATT and MLP, parameters and gradients).
-    private static RunDynamics Six(int[] firstReach, double[] perStart, double[] perEnd)
+    // Layers over steps 0, 10, …, 100; layer l's CKA with the final checkpoint is earlyCka[l] up to step 10 (10% of
+    // training), halfway to 1 after it, 1 at the end; PER at the first and last checkpoint as given (the same for ATT and
+    // MLP, parameters and gradients).
+    private static RunDynamics Six(double[] earlyCka, double[] perStart, double[] perEnd)
     {
         long[] steps = [.. Enumerable.Range(0, 11).Select(i => 10L * i)];
-        int layers = firstReach.Length;
+        int layers = earlyCka.Length;
         var r = new RunDynamics("six", $"{layers}x16", steps, layers);
         for (int c = 0; c < steps.Length; c++)
             for (int l = 0; l < layers; l++)
                 foreach (Site site in Enum.GetValues<Site>())
                 {
-                    r.Cka[site][c][l] = c == steps.Length - 1 ? 1.0 : c >= firstReach[l] ? 0.5 : 0.2;
+                    r.Cka[site][c][l] = c == steps.Length - 1 ? 1.0 : c <= 1 ? earlyCka[l] : 0.5 * (earlyCka[l] + 1);
                     double per = c == 0 ? perStart[l] : perEnd[l];
                     r.ParamPer[site][c][l] = per;
                     r.GradPer[site][c][l] = per;
@@ -26,13 +27,13 @@ public class MccRuleTests
         return r;
     }
 
-    private static readonly int[] Reach = [1, 1, 2, 3, 5, 6];
+    private static readonly double[] Reach = [0.9, 0.8, 0.7, 0.3, 0.2, 0.1];
     private static readonly double[] End = [0.80, 0.70, 0.75, 0.60, 0.90, 0.50];
 
     [Fact]
     public void QuantileRulesByHand()
     {
-        // first fractions .1 .1 .2 .3 .5 .6: type-7 median .25 → early = layers 0, 1, 2.
+        // CKA at step 10 (the last checkpoint within 10%): .9 .8 .7 .3 .2 .1, type-7 median .5 → early = layers 0, 1, 2.
         // end PER median (.70 + .75)/2 = .725 → large = layers 0, 2, 4.
         // TP 2 (0, 2), early only 1 (1), large only 1 (4), neither 2 (3, 5): MCC = (2·2 − 1·1)/√(3·3·3·3) = 1/3.
         var r = Six(Reach, End, End);
@@ -73,19 +74,21 @@ public class MccRuleTests
     }
 
     [Fact]
-    public void EarlyByQuantileCountsNeverAsLate()
+    public void EarlyWindowAndQuantileCut()
     {
-        // keys ∞ .1 .2 ∞ → sorted .1 .2 ∞ ∞, h = 1.5 between .2 and ∞ → cut ∞: every layer that reaches it is early
-        Assert.Equal([false, true, true, false], ConvergenceIndicators.EarlyByQuantile([null, 0.1, 0.2, null], 0.5));
-        // all equal → all early (constant; MCC undefined, with the reason)
-        Assert.Equal([true, true, true], ConvergenceIndicators.EarlyByQuantile([0.3, 0.3, 0.3], 0.5));
-        Assert.Equal([true, false, false], ConvergenceIndicators.EarlyByQuantile([0.1, 0.2, 0.3], 0.25));
+        // steps 0 1 2 4 8 16 32 63: 10% of 63 = 6.3 → the last checkpoint at or before it is step 4 (index 3)
+        Assert.Equal(3, ConvergenceIndicators.EarlyCheckpoint([0, 1, 2, 4, 8, 16, 32, 63], 63, 0.1));
+        Assert.Equal(0, ConvergenceIndicators.EarlyCheckpoint([0, 50, 100], 100, 0.1));
+        // type-7 quartile of .1 .2 .3 is .15; NaN is never above it
+        Assert.Equal([false, true, true, false], ConvergenceIndicators.AtOrAboveQuantile([0.1, 0.2, 0.3, double.NaN], 0.25));
+        // ties at the cut all count: constant, so the MCC is undefined and says so
+        Assert.Equal([true, true, true], ConvergenceIndicators.AtOrAboveQuantile([0.3, 0.3, 0.3], 0.5));
     }
 
     [Fact]
     public void FewerThanFourLayersWarns()
     {
-        var r = Six([1, 2], [0.5, 0.6], [0.5, 0.6]);
+        var r = Six([0.2, 0.6], [0.5, 0.6], [0.5, 0.6]);
         var s = DynamicsAnalysis.Summarise([r], new IndicatorThresholds());
         Assert.Contains("2 layers (< 4)", Assert.Single(s.Warnings));
         Assert.Contains("warning:", s.Table());
