@@ -58,10 +58,12 @@ public static class CliApp
             Output = stdout,
             Error = stderr,
             EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // SIGTERM and SIGINT are ours (StopSignals): no forced exit after 2 s
         };
         try
         {
-            return parse.Invoke(config);
+            using var signals = new StopSignals();
+            return parse.InvokeAsync(config, signals.Token).GetAwaiter().GetResult();
         }
         catch (UserError e)
         {

@@ -50,7 +50,8 @@ public static class TrainCommand
         foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json })
             cmd.Options.Add(o);
 
-        cmd.SetAction(parse =>
+        // cancel: SIGTERM or Ctrl-C (CliApp) = preemption: checkpoint at the next step boundary, say how to resume, exit 0.
+        cmd.SetAction((parse, cancel) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
@@ -66,7 +67,7 @@ public static class TrainCommand
                     if (Given(o)) throw new UserError($"train: --resume takes its settings from {resumeDir}/train.json; drop {o.Name}");
                 var (_, tc) = Trainer.ReadRunConfig(resumeDir);
                 dataset = OpenData(tc.Data);
-                trainer = Trainer.Resume(resumeDir, dataset.Train, dataset.Val, Gemm.ForPrecision(tc.Gemm, tc.Threads, tc.Precision));
+                trainer = Trainer.Resume(resumeDir, dataset.Train, dataset.Val, Gemm.ForPrecision(tc.Gemm, tc.Threads, tc.Precision), stderr.WriteLine);
                 stderr.WriteLine($"train: resuming {resumeDir} at step {trainer.Step} of {trainer.Config.TotalSteps}");
             }
             else
@@ -125,14 +126,22 @@ public static class TrainCommand
             var progress = new ProgressPrinter(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected, trainer.Config.TotalSteps);
             try
             {
-                var result = trainer.Run(progress.Report);
+                var result = trainer.Run(progress.Report, preempt: cancel);
+                if (result.Preempted)
+                {
+                    progress.Finish();
+                    string run = resumeDir ?? parse.GetValue(output)!;
+                    stderr.WriteLine($"train: preempted at step {result.Step} of {result.TotalSteps}; checkpoint {Checkpoints.DirName(result.Step)} saved; " +
+                                     $"continue with: scalinglab train --resume {run}");
+                    return Task.FromResult(0);
+                }
                 Print(stdout, result, parse.GetValue(json));
             }
             finally
             {
                 progress.Finish();
             }
-            return 0;
+            return Task.FromResult(0);
             }
             finally
             {

@@ -22,9 +22,11 @@ public static class AtomicFile
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
+            long written = File.Exists(tmp) ? new FileInfo(tmp).Length : 0;
             TryDelete(tmp);
+            if (DiskFull.Is(e)) throw DiskFull.Error(full, written + (1 << 16));
             throw;
         }
     }
@@ -49,7 +51,10 @@ public static class AtomicFile
     /// beside <paramref name="path"/>; when it returns, the files are flushed and the folder is
     /// renamed into place (an existing folder of that name is replaced).
     /// </summary>
-    public static void WriteDirectory(string path, Action<string> fill)
+    /// <param name="path">The folder to create or replace.</param>
+    /// <param name="fill">Writes the folder's files into the temporary folder it is given.</param>
+    /// <param name="expectedBytes">About how many bytes the folder holds (for the disk-full message).</param>
+    public static void WriteDirectory(string path, Action<string> fill, long expectedBytes = 0)
     {
         string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         string parent = Path.GetDirectoryName(full)!;
@@ -78,9 +83,21 @@ public static class AtomicFile
                 Directory.Move(tmp, full);
             }
         }
-        catch
+        catch (Exception e)
         {
-            try { if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true); } catch (IOException) { }
+            long written = 0;
+            try
+            {
+                if (Directory.Exists(tmp))
+                {
+                    written = Directory.EnumerateFiles(tmp, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+                    Directory.Delete(tmp, recursive: true);
+                }
+            }
+            catch (IOException) { }
+            // A file inside the folder that hit a full disk is reported as the folder (the name the user knows).
+            if (DiskFull.Is(e) || e is UserError { ExitCode: DiskFull.ExitCode })
+                throw DiskFull.Error(full, Math.Max(expectedBytes, written + (1 << 16)));
             throw;
         }
     }

@@ -12,6 +12,18 @@ public sealed class LocalRunner(SweepFolder sweep, int workers, Func<ProcessStar
     /// <summary>How often the registry is polled for the progress view.</summary>
     public TimeSpan Poll { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long stopped workers get to checkpoint and exit before they are killed.</summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(60);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
+
+    /// <summary>Sends SIGTERM (15) to a process.</summary>
+    private static void Terminate(int pid)
+    {
+        if (!OperatingSystem.IsWindows()) _ = SysKill(pid, 15);
+    }
+
     /// <summary>The worker processes started so far (for tests and the progress view).</summary>
     public IReadOnlyList<Process> Started => _started;
 
@@ -52,8 +64,10 @@ public sealed class LocalRunner(SweepFolder sweep, int workers, Func<ProcessStar
         {
             foreach (var p in active.Where(p => !p.HasExited))
             {
-                // Ctrl-C reaches the workers too (same process group); give them a moment to put their run back.
-                if (!p.WaitForExit(5000)) p.Kill(entireProcessTree: true);
+                // Ctrl-C reaches the workers too (same process group); a SIGTERM to this process alone is passed on.
+                // Either way they checkpoint at their next step boundary and put their run back: give them time to.
+                if (cancel.IsCancellationRequested) Terminate(p.Id);
+                if (!p.WaitForExit(StopGrace)) p.Kill(entireProcessTree: true);
             }
             if (cancel.IsCancellationRequested) reg.RequeueDeadLocalWorkers();
         }

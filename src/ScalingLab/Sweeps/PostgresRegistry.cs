@@ -63,10 +63,13 @@ public sealed class PostgresRegistry : RunRegistry
             });
             return reg;
         }
-        catch (Exception e) when (e is NpgsqlException or PostgresException)
+        catch (NpgsqlException e)
         {
             conn.Dispose();
-            throw new UserError($"registry {describe}: {e.Message.Split('\n')[0]}");
+            // Refused, reset or shutting down: the server may come back (a worker retries); a wrong password does not.
+            bool unavailable = e is not PostgresException pe || pe.SqlState.StartsWith("57P", StringComparison.Ordinal)
+                               || pe.SqlState.StartsWith("08", StringComparison.Ordinal) || pe.SqlState == "53300";
+            throw new UserError($"registry {describe}: {e.Message.Split('\n')[0]}", unavailable ? UnavailableExitCode : 1);
         }
     }
 

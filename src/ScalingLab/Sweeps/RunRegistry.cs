@@ -13,6 +13,10 @@ namespace ScalingLab.Sweeps;
 /// </summary>
 public abstract class RunRegistry : IDisposable
 {
+    /// <summary>Exit code of the <see cref="UserError"/> for a registry that cannot be reached (sysexits.h EX_UNAVAILABLE);
+    /// a running worker retries it.</summary>
+    public const int UnavailableExitCode = 69;
+
     /// <summary>The columns every query returns, in <see cref="Read"/>'s order.</summary>
     protected const string Columns =
         "id, sweep, config_hash, name, config_json, run_dir, state, attempts, worker, created_ms, started_ms, " +
@@ -100,11 +104,21 @@ public abstract class RunRegistry : IDisposable
                    "WHERE id = @id AND worker = @worker AND state = 'running'",
             ("p", (object?)progressJson ?? DBNull.Value), ("id", id), ("worker", worker)) == 1;
 
-    /// <summary>Marks the run done with its final metrics; false when it was not this worker's any more.</summary>
+    /// <summary>Marks the run done with its final metrics; false when it was not this worker's any more. Idempotent
+    /// (a retry after a lost reply finds the run already done by this worker and says true).</summary>
     public bool Complete(long id, string worker, string metricsJson) =>
         Exec(null, $"UPDATE runs SET state = 'done', finished_ms = {NowSql}, heartbeat_ms = {NowSql}, metrics_json = @m, error = NULL " +
-                   "WHERE id = @id AND worker = @worker AND state = 'running'",
+                   "WHERE id = @id AND worker = @worker AND state IN ('running', 'done')",
             ("m", metricsJson), ("id", id), ("worker", worker)) == 1;
+
+    /// <summary>
+    /// Puts a run this worker was preempted on (SIGTERM) back in the queue without using up one of its attempts: it
+    /// resumes from the checkpoint written on the way out. False when it was not this worker's any more.
+    /// </summary>
+    public bool Requeue(long id, string worker, string reason) =>
+        Exec(null, "UPDATE runs SET state = 'pending', worker = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, " +
+                   "error = @e WHERE id = @id AND worker = @worker AND state = 'running'",
+            ("e", reason), ("id", id), ("worker", worker)) == 1;
 
     /// <summary>Marks the run failed (or pending again when <paramref name="retry"/>) with a one-line reason.</summary>
     public bool Fail(long id, string worker, string error, bool retry = false) =>

@@ -16,8 +16,10 @@ public static class SlurmScript
     /// <param name="time">Slurm time limit per task (HH:MM:SS).</param>
     /// <param name="scalinglab">The command that runs ScalingLab on the nodes.</param>
     /// <param name="partition">Optional partition.</param>
+    /// <param name="signalSeconds">How long before the time limit Slurm sends SIGTERM, so the worker can checkpoint
+    /// its run and put it back in the queue (a step plus a checkpoint must fit in it).</param>
     public static string Build(SweepFolder sweep, string registry, int tasks, int cpusPerTask, string time,
-                               string scalinglab, string? partition = null)
+                               string scalinglab, string? partition = null, int signalSeconds = 120)
     {
         var sb = new StringBuilder();
         sb.Append("#!/bin/bash\n");
@@ -30,6 +32,11 @@ public static class SlurmScript
         sb.Append($"#SBATCH --cpus-per-task={cpusPerTask}\n");
         sb.Append($"#SBATCH --time={time}\n");
         if (partition is not null) sb.Append($"#SBATCH --partition={partition}\n");
+        // Preemption: SIGTERM to the worker (the batch shell execs it) ahead of the time limit; the worker checkpoints at
+        // the next step boundary and re-queues its run. A task killed by a node failure or preempted is re-queued too.
+        sb.Append($"#SBATCH --signal=B:TERM@{signalSeconds}\n");
+        sb.Append("#SBATCH --requeue\n");
+        sb.Append("#SBATCH --open-mode=append\n");
         sb.Append($"#SBATCH --output={Path.Combine(sweep.Dir, "logs", "slurm-%A_%a.out")}\n");
         sb.Append("set -euo pipefail\n");
         if (RunRegistry.IsPostgres(registry))

@@ -41,13 +41,15 @@ public static class SweepTraining
     {
         using var data = TokenDataset.Open(c.DataDir);
         var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision ?? "fp32");
-        // A folder with a checkpoint resumes; one without (killed before its first checkpoint) starts over.
-        var trainer = Checkpoints.List(runDir).Count > 0
-            ? Trainer.Resume(runDir, data.Train, data.Val, gemm)
+        // A folder with a checkpoint resumes from its newest intact one (a corrupt one is skipped with a warning on
+        // stderr, the worker's log); one without (killed before its first checkpoint) starts over.
+        var trainer = Checkpoints.Folders(runDir).Count > 0 && File.Exists(Path.Combine(runDir, "train.json"))
+            ? Trainer.Resume(runDir, data.Train, data.Val, gemm, Console.Error.WriteLine)
             : Trainer.Start(runDir, c.Model, TrainConfigOf(c).ForData(data.Manifest, data.Tokenizer), data.Train, data.Val, gemm, force: true);
+        // Cancellation is a preemption: the step in flight ends with a checkpoint, then the run stops.
         var result = trainer.Run(r => progress(new RunProgress(r.Step, r.TotalSteps, r.TrainLoss, r.ValLoss, r.TokensPerS)),
-                                 cancel: cancel);
-        cancel.ThrowIfCancellationRequested();
+                                 preempt: cancel);
+        if (result.Preempted) throw new OperationCanceledException($"preempted at step {result.Step} of {result.TotalSteps}; checkpoint saved");
         if (!result.Completed) throw new OperationCanceledException("training stopped before the end of its schedule");
         var summary = new RunFolder(runDir).ReadSummary()
                       ?? throw new IOException($"{runDir}: training finished but wrote no summary.json");

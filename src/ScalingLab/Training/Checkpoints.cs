@@ -11,7 +11,8 @@ namespace ScalingLab.Training;
 /// model.safetensors by state-dict name, float32; config.json in the architecture's HF schema; scalinglab.json, the
 /// ModelConfig; the tokenizer's files) plus optimizer.safetensors (AdamW moments "exp_avg.NAME", "exp_avg_sq.NAME",
 /// as PyTorch names them, by our parameter names) and trainer_state.json. A checkpoint folder is built beside its final name and renamed
-/// into place (<see cref="AtomicFile.WriteDirectory"/>), so a folder with that name is always complete.
+/// into place (<see cref="AtomicFile.WriteDirectory"/>), so a folder with that name is always complete; its
+/// manifest.json (<see cref="CheckpointManifest"/>) lets a resume tell whether it is still intact.
 /// </summary>
 public static partial class Checkpoints
 {
@@ -25,15 +26,18 @@ public static partial class Checkpoints
     public static string DirName(long step) => $"ckpt-{step:D8}";
 
     /// <summary>Complete checkpoints of <paramref name="runDir"/> (all four files present), ascending by step.</summary>
-    public static IReadOnlyList<(long Step, string Path)> List(string runDir)
+    public static IReadOnlyList<(long Step, string Path)> List(string runDir) =>
+        Folders(runDir).Where(c => Files.All(f => File.Exists(Path.Combine(c.Path, f)))).ToList();
+
+    /// <summary>Every folder named like a checkpoint in <paramref name="runDir"/>, complete or not, ascending by step.</summary>
+    public static IReadOnlyList<(long Step, string Path)> Folders(string runDir)
     {
         if (!Directory.Exists(runDir)) return [];
         var list = new List<(long, string)>();
         foreach (string dir in Directory.EnumerateDirectories(runDir))
         {
             var m = CkptName().Match(Path.GetFileName(dir));
-            if (!m.Success || !long.TryParse(m.Groups[1].Value, out long step)) continue;
-            if (Files.All(f => File.Exists(Path.Combine(dir, f)))) list.Add((step, dir));
+            if (m.Success && long.TryParse(m.Groups[1].Value, out long step)) list.Add((step, dir));
         }
         list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return list;
@@ -63,7 +67,8 @@ public static partial class Checkpoints
                 model.Params.Select(p => ("exp_avg." + p.Name, p.Shape, (ReadOnlyMemory<float>)optimizer.M.AsMemory(p.Offset, p.Length)))
                     .Concat(model.Params.Select(p => ("exp_avg_sq." + p.Name, p.Shape, (ReadOnlyMemory<float>)optimizer.V.AsMemory(p.Offset, p.Length)))));
             File.WriteAllText(Path.Combine(tmp, "trainer_state.json"), state.ToJson());
-        });
+            CheckpointManifest.Write(tmp); // last: hashes whatever files the checkpoint holds
+        }, expectedBytes: 3L * sizeof(float) * model.Parameters.Length + (1 << 16));
         return path;
     }
 

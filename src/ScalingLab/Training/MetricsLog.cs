@@ -48,24 +48,32 @@ public sealed class MetricsLog : IDisposable
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    private readonly StreamWriter _writer;
+    private readonly FileStream _file;
+    private readonly string _path;
 
     /// <summary>Opens <paramref name="path"/> for appending (creating it).</summary>
     public MetricsLog(string path)
     {
-        var fs = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
-        _writer = new StreamWriter(fs, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        _path = path;
+        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
     }
 
-    /// <summary>Appends one row and flushes it to the OS.</summary>
+    /// <summary>Appends one row (one write call, so a full disk leaves at most a torn last line, which readers skip).</summary>
     public void Append(MetricsRow row)
     {
-        _writer.WriteLine(JsonSerializer.Serialize(row, JsonOptions));
-        _writer.Flush();
+        byte[] line = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(row, JsonOptions) + "\n");
+        try
+        {
+            _file.Write(line);
+        }
+        catch (IOException e) when (DiskFull.Is(e))
+        {
+            throw DiskFull.Error(_path, line.Length + (1 << 16));
+        }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _writer.Dispose();
+    public void Dispose() => _file.Dispose();
 
     /// <summary>Reads every complete row of <paramref name="path"/> (a torn or malformed line ends the read).</summary>
     public static List<MetricsRow> Read(string path)

@@ -22,7 +22,8 @@ public sealed record StepReport(long Step, long TotalSteps, long Tokens, double 
 public sealed record TrainResult(long Step, long TotalSteps, long Tokens, double? MinValLoss, long? MinValStep,
                                  double? FinalValLoss, double UnigramEntropy, double UnigramValLoss, bool Completed,
                                  long? BeatUnigramStep = null, double? BeatUnigramSeconds = null,
-                                 double? FinalTrainLoss = null, double? MinTrainLoss = null, long? MinTrainStep = null);
+                                 double? FinalTrainLoss = null, double? MinTrainLoss = null, long? MinTrainStep = null,
+                                 bool Preempted = false);
 
 /// <summary>
 /// Trains a <see cref="TransformerLm"/> in a run folder: AdamW with warmup + cosine, global-norm clipping, gradient
@@ -110,7 +111,7 @@ public sealed class Trainer
         model.Validate();
         config = config.Resolve();
         string cfgPath = Path.Combine(runDir, "config.json"), trainPath = Path.Combine(runDir, "train.json");
-        bool holdsRun = File.Exists(cfgPath) || File.Exists(trainPath) || Checkpoints.List(runDir).Count > 0;
+        bool holdsRun = File.Exists(cfgPath) || File.Exists(trainPath) || Checkpoints.Folders(runDir).Count > 0;
         if (holdsRun && !force)
         {
             bool same = File.Exists(cfgPath) && File.Exists(trainPath)
@@ -121,7 +122,7 @@ public sealed class Trainer
         }
         if (holdsRun)
         {
-            foreach (var (_, path) in Checkpoints.List(runDir)) Directory.Delete(path, recursive: true);
+            foreach (var (_, path) in Checkpoints.Folders(runDir)) Directory.Delete(path, recursive: true);
             foreach (string f in new[] { "metrics.jsonl", FailedFile, "summary.json" })
                 if (File.Exists(Path.Combine(runDir, f))) File.Delete(Path.Combine(runDir, f));
         }
@@ -138,45 +139,75 @@ public sealed class Trainer
     public static (ModelConfig Model, TrainConfig Train) ReadRunConfig(string runDir) => new RunFolder(runDir).ReadConfig();
 
     /// <summary>
-    /// Continues the run in <paramref name="runDir"/> from its newest complete checkpoint: weights, AdamW moments,
-    /// step, data position; metrics rows after that step are dropped so none is lost or duplicated.
+    /// Continues the run in <paramref name="runDir"/> from its newest intact checkpoint: weights, AdamW moments,
+    /// step, data position; metrics rows after that step are dropped so none is lost or duplicated. A checkpoint whose
+    /// files do not match its manifest, or that does not load (truncated, garbage, missing files), is skipped with a
+    /// one-line warning in favour of the one before; when none is intact the run starts again from step 0 and says so.
     /// </summary>
-    public static Trainer Resume(string runDir, ITokenSequence train, ITokenSequence val, IGemm gemm)
+    public static Trainer Resume(string runDir, ITokenSequence train, ITokenSequence val, IGemm gemm, Action<string>? warn = null)
     {
+        warn ??= _ => { };
         var (model, config) = ReadRunConfig(runDir);
-        var ckpts = Checkpoints.List(runDir);
-        if (ckpts.Count == 0) throw new UserError($"train: {runDir} has no complete checkpoint to resume from; start it again with --force");
-        var (step, ckpt) = ckpts[^1];
+        var folders = Checkpoints.Folders(runDir);
+        if (folders.Count == 0) throw new UserError($"train: {runDir} has no complete checkpoint to resume from; start it again with --force");
         var t = new Trainer(runDir, model, config.Resolve(), train, val, gemm);
-        Checkpoints.LoadWeights(ckpt, t.Model);
-        Checkpoints.LoadOptimizer(ckpt, t.Model.Params, t.Optimizer);
+        for (int i = folders.Count - 1; i >= 0; i--)
+        {
+            var (step, ckpt) = folders[i];
+            string? bad = CheckpointManifest.Verify(ckpt, out _);
+            if (bad is null)
+            {
+                try
+                {
+                    t.Restore(step, ckpt);
+                    return t;
+                }
+                catch (Exception e) when (e is UserError or IOException or ArgumentException)
+                {
+                    bad = e.Message;
+                }
+            }
+            string next = i > 0 ? $"trying {Path.GetFileName(folders[i - 1].Path)}" : "no intact checkpoint is left";
+            warn($"train: warning: skipping {ckpt}: {bad.Split('\n')[0]}; {next}");
+        }
+        warn($"train: warning: {runDir} has no intact checkpoint; starting the run again from step 0");
+        return Start(runDir, model, config, train, val, gemm, force: true);
+    }
+
+    private void Restore(long step, string ckpt)
+    {
+        Checkpoints.LoadWeights(ckpt, Model);
+        Checkpoints.LoadOptimizer(ckpt, Model.Params, Optimizer);
         var state = Checkpoints.LoadState(ckpt);
         if (state.Step != step) throw new UserError($"train: {ckpt}/trainer_state.json says step {state.Step}, the folder name says {step}");
-        t._step = state.Step;
-        t._tokens = state.Tokens;
-        t.Optimizer.Step = state.AdamStep;
-        t._sampler.Seek(state.DataEpoch, state.DataIndex);
-        t._minVal = state.MinValLoss;
-        t._minValStep = state.MinValStep;
-        t._lastVal = state.LastValLoss;
-        t._lastTrain = state.LastTrainLoss;
-        t._minTrain = state.MinTrainLoss;
-        t._minTrainStep = state.MinTrainStep;
-        t._beatStep = state.BeatUnigramStep;
-        t._beatSeconds = state.BeatUnigramSeconds;
-        t._elapsedBefore = state.ElapsedSeconds;
-        t._lastCheckpoint = ckpt;
-        MetricsLog.TruncateAfter(Path.Combine(runDir, "metrics.jsonl"), step);
-        string failed = Path.Combine(runDir, FailedFile);
+        _step = state.Step;
+        _tokens = state.Tokens;
+        Optimizer.Step = state.AdamStep;
+        _sampler.Seek(state.DataEpoch, state.DataIndex);
+        _minVal = state.MinValLoss;
+        _minValStep = state.MinValStep;
+        _lastVal = state.LastValLoss;
+        _lastTrain = state.LastTrainLoss;
+        _minTrain = state.MinTrainLoss;
+        _minTrainStep = state.MinTrainStep;
+        _beatStep = state.BeatUnigramStep;
+        _beatSeconds = state.BeatUnigramSeconds;
+        _elapsedBefore = state.ElapsedSeconds;
+        _lastCheckpoint = ckpt;
+        MetricsLog.TruncateAfter(Path.Combine(_runDir, "metrics.jsonl"), step);
+        string failed = Path.Combine(_runDir, FailedFile);
         if (File.Exists(failed)) File.Delete(failed);
-        return t;
     }
 
     /// <summary>
     /// Trains until the end of the schedule, or until <paramref name="stopAfterStep"/> updates (as if the process were
-    /// killed there; used by the resume tests), or until <paramref name="cancel"/> fires.
+    /// killed there; used by the resume tests), or until <paramref name="cancel"/> fires (throws, saves nothing), or
+    /// until <paramref name="preempt"/> fires: then the step in flight finishes, a checkpoint of it is saved (unless the
+    /// schedule just saved one) and the result says <see cref="TrainResult.Preempted"/>; <see cref="Resume"/> continues
+    /// from there bit-identically.
     /// </summary>
-    public TrainResult Run(Action<StepReport>? onStep = null, long stopAfterStep = long.MaxValue, CancellationToken cancel = default)
+    public TrainResult Run(Action<StepReport>? onStep = null, long stopAfterStep = long.MaxValue, CancellationToken cancel = default,
+                           CancellationToken preempt = default)
     {
         long total = _cfg.TotalSteps;
         var metricsPath = Path.Combine(_runDir, "metrics.jsonl");
@@ -196,9 +227,18 @@ public sealed class Trainer
             _lastCheckpoint = SaveCheckpoint(0);
         }
 
+        bool preempted = false;
         while (_step < total && _step < stopAfterStep)
         {
             cancel.ThrowIfCancellationRequested();
+            if (preempt.IsCancellationRequested)
+            {
+                // A step boundary: everything the next step depends on is in this checkpoint.
+                if (_lastCheckpoint is null || Path.GetFileName(_lastCheckpoint) != Checkpoints.DirName(_step))
+                    _lastCheckpoint = SaveCheckpoint(_step, _step > 0 ? _schedule.At(_step - 1) : 0, clock.Elapsed.TotalSeconds);
+                preempted = true;
+                break;
+            }
             long t0 = Stopwatch.GetTimestamp();
             double lr = _schedule.At(_step);
 
@@ -255,7 +295,7 @@ public sealed class Trainer
         bool completed = _step >= total;
         var result = new TrainResult(_step, total, _tokens, _minVal, _minValStep, _lastVal,
                                      _unigramEntropy, _unigramVal, completed, _beatStep, _beatSeconds,
-                                     _lastTrain, _minTrain, _minTrainStep);
+                                     _lastTrain, _minTrain, _minTrainStep, preempted);
         if (completed) WriteSummary(result, clock.Elapsed.TotalSeconds);
         return result;
     }

@@ -176,7 +176,7 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal(0, done);
         using var reg = folder.OpenRegistry();
         Assert.All(reg.List("t"), r => Assert.Equal(RunState.Pending, r.State));
-        Assert.Equal(1, reg.List("t")[0].Attempts);
+        Assert.Equal(0, reg.List("t")[0].Attempts); // a preempted run does not use up an attempt
     }
 
     [Fact]
