@@ -10,6 +10,8 @@ need=()
 for pkg in libopenblas0-pthread postgresql chromium python3-torch libdnnl2 fortunes fortunes-min jargon-text bible-kjv wordnet-base; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# slurmctld, slurmd, slurm-client, munge: the cluster tests start a one-node Slurm (scripts/slurm-cluster.sh; ~12 s to install).
+for pkg in slurmctld slurmd slurm-client munge; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

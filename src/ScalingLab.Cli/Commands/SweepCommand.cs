@@ -210,6 +210,8 @@ public static class SweepCommand
             string script = SlurmScript.Build(folder, reg, n == 0 ? runs : n, c, t, pr.GetValue(exe)!, pr.GetValue(partition));
             string path = Path.GetFullPath(pr.GetValue(output) ?? Path.Combine(folder.Dir, "slurm.sh"));
             AtomicFile.WriteAllText(path, script);
+            // Slurm opens the tasks' --output files before the script runs: their folder must exist (else the tasks fail at once).
+            Directory.CreateDirectory(Path.Combine(folder.Dir, "logs"));
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);
             pr.InvocationConfiguration.Output.WriteLine($"wrote {path}: {(n == 0 ? runs : n)} tasks; submit with: sbatch {path}");
             return 0;

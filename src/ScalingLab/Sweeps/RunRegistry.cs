@@ -104,11 +104,10 @@ public abstract class RunRegistry : IDisposable
                    "WHERE id = @id AND worker = @worker AND state = 'running'",
             ("p", (object?)progressJson ?? DBNull.Value), ("id", id), ("worker", worker)) == 1;
 
-    /// <summary>Marks the run done with its final metrics; false when it was not this worker's any more. Idempotent
-    /// (a retry after a lost reply finds the run already done by this worker and says true).</summary>
+    /// <summary>Marks the run done with its final metrics; false when it was not this worker's any more.</summary>
     public bool Complete(long id, string worker, string metricsJson) =>
         Exec(null, $"UPDATE runs SET state = 'done', finished_ms = {NowSql}, heartbeat_ms = {NowSql}, metrics_json = @m, error = NULL " +
-                   "WHERE id = @id AND worker = @worker AND state IN ('running', 'done')",
+                   "WHERE id = @id AND worker = @worker AND state = 'running'",
             ("m", metricsJson), ("id", id), ("worker", worker)) == 1;
 
     /// <summary>

@@ -65,7 +65,9 @@ public sealed class SweepWorker(string registry, string? sweep, string workerId,
             switch (outcome.Kind)
             {
                 case Outcome.Done:
-                    if (reg.Do(r => r.Complete(rec.Id, workerId, outcome.Text))) finished++;
+                    // A retry after a reply lost in an outage finds the run already done by this worker: that counts.
+                    if (reg.Do(r => r.Complete(rec.Id, workerId, outcome.Text)
+                                    || r.List(rec.Sweep).Any(x => x.Id == rec.Id && x.State == RunState.Done && x.Worker == workerId))) finished++;
                     else log.WriteLine($"worker {workerId}: {rec.Name} finished, but the registry had handed it to another worker; result not recorded");
                     break;
                 case Outcome.Failed:

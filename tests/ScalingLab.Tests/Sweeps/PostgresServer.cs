@@ -13,6 +13,7 @@ public sealed class PostgresServer : IDisposable
 {
     private readonly DirectoryInfo? _dir;
     private readonly string? _data;
+    private readonly string _startArgs = "";
 
     /// <summary>Folder of initdb/pg_ctl, or null when PostgreSQL is not installed.</summary>
     public static string? BinDir { get; } = FindBinDir();
@@ -29,11 +30,17 @@ public sealed class PostgresServer : IDisposable
         if (root) Run("chown", $"postgres:postgres {_dir.FullName}", asPostgres: false);
         Run(Path.Combine(BinDir, "initdb"), $"-D {_data} -A trust -U scalinglab -E UTF8 --no-sync", root);
         int port = FreePort();
-        Run(Path.Combine(BinDir, "pg_ctl"),
-            $"-D {_data} -l {_dir.FullName}/server.log -w -t 60 " +
-            $"-o \"-p {port} -k {_dir.FullName} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50\" start", root);
+        _startArgs = $"-D {_data} -l {_dir.FullName}/server.log -w -t 60 " +
+                     $"-o \"-p {port} -k {_dir.FullName} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50\" start";
+        Run(Path.Combine(BinDir, "pg_ctl"), _startArgs, root);
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=scalinglab;Database=postgres;Pooling=false;Timeout=30";
     }
+
+    /// <summary>Stops the server (fast shutdown: open connections are terminated), as a database restart does.</summary>
+    public void Stop() => Run(Path.Combine(BinDir!, "pg_ctl"), $"-D {_data} -m fast -w stop", Environment.UserName == "root");
+
+    /// <summary>Starts it again on the same port and data.</summary>
+    public void Start() => Run(Path.Combine(BinDir!, "pg_ctl"), _startArgs, Environment.UserName == "root");
 
     public void Dispose()
     {

@@ -138,6 +138,46 @@ public abstract class RegistryContract
         // With this many runs, more than one worker got some: the test exercised contention.
         Assert.True(claims.Select(c => c.Worker).Distinct().Count() > 1);
     }
+
+    /// <summary>
+    /// The load test: <paramref name="workers"/> threads, each with its own connection, claim and complete
+    /// <paramref name="runs"/> runs as fast as they can; zero double claims, and claims per second printed (measured,
+    /// not asserted).
+    /// </summary>
+    protected void LoadTest(int workers, int runs)
+    {
+        var open = NewRegistry();
+        string name;
+        using (var reg = open())
+        {
+            reg.Submit("/tmp/sw", Runs(runs));
+            name = reg.Describe.Split(':')[0];
+        }
+        var claims = new ConcurrentBag<long>();
+        using var start = new Barrier(workers + 1);
+        var threads = Enumerable.Range(0, workers).Select(w => new Thread(() =>
+        {
+            using var reg = open();
+            string me = WorkerId.ForThisProcess($"load{w}");
+            start.SignalAndWait();
+            while (reg.Claim(me) is { } r)
+            {
+                claims.Add(r.Id);
+                Assert.True(reg.Complete(r.Id, me, "{}"));
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        start.SignalAndWait();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        threads.ForEach(t => t.Join());
+        double seconds = clock.Elapsed.TotalSeconds;
+        int doubles = claims.Count - claims.Distinct().Count();
+        Console.WriteLine($"registry load test ({name}): {workers} workers, {claims.Count} claims of {runs} runs in {seconds:F2} s = " +
+                          $"{claims.Count / seconds:F0} claims/s (claim + complete), {doubles} double claims");
+        Assert.Equal(0, doubles);
+        Assert.Equal(runs, claims.Count);
+        using (var reg = open()) Assert.All(reg.List(), r => Assert.Equal((RunState.Done, 1), (r.State, r.Attempts)));
+    }
 }
 
 public sealed class SqliteRegistryTests : RegistryContract, IDisposable
@@ -158,6 +198,7 @@ public sealed class SqliteRegistryTests : RegistryContract, IDisposable
     [Fact] public void Attempts() => TooManyAttemptsFail();
     [Fact] public void DeadWorkers() => DeadLocalWorkersAreRequeued();
     [Fact] public void Concurrent() => ConcurrentWorkersNeverClaimTheSameRun(workers: 4, runs: 200);
+    [Fact] public void Load() => LoadTest(workers: 32, runs: 2000);
 
     [Fact]
     public void UsesWalJournal()
@@ -197,6 +238,7 @@ public sealed class PostgresRegistryTests : RegistryContract, IClassFixture<Post
     [PostgresFact] public void Attempts() => TooManyAttemptsFail();
     [PostgresFact] public void DeadWorkers() => DeadLocalWorkersAreRequeued();
     [PostgresFact] public void Concurrent() => ConcurrentWorkersNeverClaimTheSameRun(workers: 4, runs: 200);
+    [PostgresFact] public void Load() => LoadTest(workers: 32, runs: 2000);
 
     [Fact]
     public void UriConnectionStringsAreUnderstood()
