@@ -35,20 +35,6 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
         return path;
     }
 
-    /// <summary>A fresh database on the test server.</summary>
-    private string NewDatabase()
-    {
-        string db = "c" + Guid.NewGuid().ToString("N")[..12];
-        using (var c = new Npgsql.NpgsqlConnection(_server.ConnectionString))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = $"CREATE DATABASE {db}";
-            cmd.ExecuteNonQuery();
-        }
-        return _server.ConnectionString.Replace("Database=postgres", $"Database={db}");
-    }
-
     /// <summary>The runs trained in-process without interruption: final metrics by config hash.</summary>
     private Dictionary<string, JsonNode> Reference(string name)
     {
@@ -99,7 +85,7 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
     public void RegistryRestartMidSweepLosesNothingAndTrainsNothingTwice()
     {
         var reference = Reference("pgr");
-        string cs = NewDatabase(), dir = Path.Combine(_dir.FullName, "pgr");
+        string cs = _server.NewDatabase(), dir = Path.Combine(_dir.FullName, "pgr");
         var (code, _, err) = CliRunner.Run("sweep", "submit", Spec("pgr"), "--dir", dir, "--registry", cs);
         Assert.True(code == 0, err);
         var workers = Enumerable.Range(0, 2).Select(_ => StartCli("sweep", "work", "--registry", cs, "--sweep", "pgr", "--heartbeat", "0.3")).ToList();
@@ -127,7 +113,7 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
     public void SlurmJobArrayFinishesTheSweepAndACancelledTaskResumesBitIdentically()
     {
         var reference = Reference("slurm");
-        string cs = NewDatabase(), dir = Path.Combine(_dir.FullName, "slurm"), cluster = Path.Combine(_dir.FullName, "cluster");
+        string cs = _server.NewDatabase(), dir = Path.Combine(_dir.FullName, "slurm"), cluster = Path.Combine(_dir.FullName, "cluster");
         var (code, _, err) = CliRunner.Run("sweep", "submit", Spec("slurm"), "--dir", dir, "--registry", cs);
         Assert.True(code == 0, err);
         string cli = Path.Combine(AppContext.BaseDirectory, "ScalingLab.Cli.dll");

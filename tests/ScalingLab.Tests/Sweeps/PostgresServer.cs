@@ -36,6 +36,20 @@ public sealed class PostgresServer : IDisposable
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=scalinglab;Database=postgres;Pooling=false;Timeout=30";
     }
 
+    /// <summary>Creates a fresh, empty database and returns its connection string.</summary>
+    public string NewDatabase()
+    {
+        string db = "t" + Guid.NewGuid().ToString("N")[..12];
+        using (var c = new Npgsql.NpgsqlConnection(ConnectionString))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"CREATE DATABASE {db}";
+            cmd.ExecuteNonQuery();
+        }
+        return ConnectionString.Replace("Database=postgres", $"Database={db}");
+    }
+
     /// <summary>Stops the server (fast shutdown: open connections are terminated), as a database restart does.</summary>
     public void Stop() => Run(Path.Combine(BinDir!, "pg_ctl"), $"-D {_data} -m fast -w stop", Environment.UserName == "root");
 

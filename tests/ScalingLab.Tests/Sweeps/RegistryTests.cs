@@ -220,15 +220,7 @@ public sealed class PostgresRegistryTests : RegistryContract, IClassFixture<Post
     protected override Func<RunRegistry> NewRegistry()
     {
         // A fresh database per test keeps the tests independent on one server.
-        string db = "t" + Guid.NewGuid().ToString("N")[..12];
-        using (var c = new Npgsql.NpgsqlConnection(_server.ConnectionString))
-        {
-            c.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = $"CREATE DATABASE {db}";
-            cmd.ExecuteNonQuery();
-        }
-        string cs = _server.ConnectionString.Replace("Database=postgres", $"Database={db}");
+        string cs = _server.NewDatabase();
         return () => RunRegistry.Open(cs);
     }
 
