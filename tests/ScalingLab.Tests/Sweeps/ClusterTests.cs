@@ -53,7 +53,7 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
         {
             Assert.Equal(RunState.Done, r.State);
             var m = JsonNode.Parse(r.MetricsJson!)!;
-            foreach (string key in new[] { "final_train_loss", "final_val_loss", "min_val_loss", "steps" })
+            foreach (string key in new[] { "final_train_loss", "final_val_loss", "min_val_loss", "step" })
                 Assert.Equal((double)reference[r.Hash][key]!, (double)m[key]!);
             // Trained once: no step logged twice, the last one the schedule's end.
             var steps = MetricsLog.Read(Path.Combine(r.RunDir, "metrics.jsonl")).Select(x => x.Step).ToList();
