@@ -89,4 +89,24 @@ public class TrueModelTests
         Assert.NotNull(f.Parameters!["entropy"]!["cross_entropy"]!["train"]);
         Assert.Null(TrueModels.For(f, tmp + "/files"));
     }
+
+    /// <summary>
+    /// The floor on evaluation windows of generated Question-Formation (aligned windows, the data's default): the true
+    /// model scores every predicted token (whole lines), and the figure is the val lines' own per-token log-loss.
+    /// </summary>
+    [Fact]
+    public void QfFloorOnAlignedEvaluationWindowsScoresWholeLines()
+    {
+        string dir = Path.Combine(Directory.CreateTempSubdirectory("sl-true").FullName, "qf");
+        var g = QfGrammar.McCoy();
+        var splits = QuestionFormation.Generate(g, 4, train: 400, dev: 200, test: 0, gen: 0);
+        QuestionFormation.WriteFolder(dir, g, splits, "generated", 4, new JsonObject { ["from_files"] = false });
+        var f = ScalingLab.Training.LossFloor.For(dir, 64, 1000)!;
+        var model = QfTrueModel.Build(g);
+        Assert.Equal(model.EntropyRate, f.EntropyRate!.Value, 12);
+        // Every aligned window predicts whole val lines after the first, so the windows together cover lines 1..199.
+        var whole = model.CrossEntropy(splits["dev"].Skip(1));
+        Assert.Equal(whole.NatsPerToken, f.BestEvalLoss!.Value, 9);
+        Assert.Contains("aligned", f.Note);
+    }
 }
