@@ -36,8 +36,10 @@ public sealed record LossBoundOptions
 /// <param name="Bound">The calculator's answer for the resolved inputs.</param>
 /// <param name="Run">The run folder, if any.</param>
 /// <param name="MeasuredMinValLoss">Lowest validation loss in the run's metrics.jsonl.</param>
-/// <param name="MeasuredFinalTrainLoss">Last training loss in the run's metrics.jsonl (Niu et al. quote training loss).</param>
-public sealed record LossBoundReport(LossBoundResult Bound, string? Run, double? MeasuredMinValLoss, double? MeasuredFinalTrainLoss)
+/// <param name="MeasuredFinalTrainLoss">Last training (batch) loss in the run's metrics.jsonl (Niu et al. quote training loss).</param>
+/// <param name="MeasuredMinTrainEvalLoss">Lowest loss on the run's fixed training windows (train_eval_loss), when recorded.</param>
+public sealed record LossBoundReport(LossBoundResult Bound, string? Run, double? MeasuredMinValLoss, double? MeasuredFinalTrainLoss,
+                                     double? MeasuredMinTrainEvalLoss = null)
 {
     /// <summary>The `--json` document: inputs and every quantity, flat, snake_case.</summary>
     public string ToJson()
@@ -57,6 +59,7 @@ public sealed record LossBoundReport(LossBoundResult Bound, string? Run, double?
             params_per_token_squared = r.ParamsPerTokenSquared, implied_ratio = r.ImpliedRatio,
             n_for_unit_z_exact = double.IsFinite(r.DimForUnitZExact) ? r.DimForUnitZExact : (double?)null,
             run = Run, measured_min_val_loss = MeasuredMinValLoss, measured_final_train_loss = MeasuredFinalTrainLoss,
+            measured_min_train_eval_loss = MeasuredMinTrainEvalLoss,
         });
     }
 
@@ -77,7 +80,7 @@ public sealed record LossBoundReport(LossBoundResult Bound, string? Run, double?
         L($"  N/D² = {r.ParamsPerTokenSquared:G4} (theory's constant {r.ImpliedRatio:G4}; the paper measured ≈ 8.6e-10 on OpenELM — set-up dependent)");
         L($"  with the exact ball mass, Z_t = 1 at n ≈ {r.DimForUnitZExact:G4} (grows like log D, not D²)");
         if (Run is not null)
-            L($"measured: min val loss {Opt(MeasuredMinValLoss)}, final train loss {Opt(MeasuredFinalTrainLoss)} (bound {r.LossFloor:0})");
+            L($"measured: min val loss {Opt(MeasuredMinValLoss)}, min loss on fixed training windows {Opt(MeasuredMinTrainEvalLoss)}, final train (batch) loss {Opt(MeasuredFinalTrainLoss)} (bound {r.LossFloor:0})");
         return sb.ToString();
     }
 
@@ -91,18 +94,18 @@ public static class LossBoundAnalysis
     public static LossBoundReport Run(LossBoundOptions o)
     {
         var inputs = new LossBoundInputs();
-        double? minVal = null, lastTrain = null;
-        if (o.Run is not null) (inputs, minVal, lastTrain) = FromRun(o.Run);
+        double? minVal = null, lastTrain = null, minTrainEval = null;
+        if (o.Run is not null) (inputs, minVal, lastTrain, minTrainEval) = FromRun(o.Run);
         inputs = inputs with
         {
             Dim = o.Dim ?? inputs.Dim, Params = o.Params ?? inputs.Params, Tokens = o.Tokens ?? inputs.Tokens,
             SeqLen = o.SeqLen ?? inputs.SeqLen, Layers = o.Layers ?? inputs.Layers, DEmb = o.DEmb ?? inputs.DEmb, A = o.A ?? inputs.A,
         };
-        return new LossBoundReport(LossBound.Compute(inputs), o.Run, minVal, lastTrain);
+        return new LossBoundReport(LossBound.Compute(inputs), o.Run, minVal, lastTrain, minTrainEval);
     }
 
     /// <summary>N (non-embedding), D (tokens trained), l, d_emb, T_max and A = N/(l·d_emb²) of a run, and its measured losses.</summary>
-    public static (LossBoundInputs Inputs, double? MinValLoss, double? FinalTrainLoss) FromRun(string runDir)
+    public static (LossBoundInputs Inputs, double? MinValLoss, double? FinalTrainLoss, double? MinTrainEvalLoss) FromRun(string runDir)
     {
         string cfgPath = Path.Combine(runDir, "config.json");
         if (!File.Exists(cfgPath)) throw new UserError($"bound: '{runDir}' is not a run folder (no config.json)");
@@ -114,6 +117,8 @@ public static class LossBoundAnalysis
         var vals = rows.Where(r => r.ValLoss is not null).Select(r => r.ValLoss!.Value).ToList();
         double? minVal = vals.Count > 0 ? vals.Min() : null;
         double? lastTrain = rows.LastOrDefault(r => r.TrainLoss is not null)?.TrainLoss;
+        var trainEval = rows.Where(r => r.TrainEvalLoss is not null).Select(r => r.TrainEvalLoss!.Value).ToList();
+        double? minTrainEval = trainEval.Count > 0 ? trainEval.Min() : null;
         long tokens = rows.Count > 0 ? rows.Max(r => r.Tokens) : 0;
         if (tokens <= 0) tokens = train?.Tokens ?? 0;
         if (tokens <= 0) throw new UserError($"bound: '{runDir}' records no trained tokens (metrics.jsonl or train.json); give --tokens");
@@ -124,6 +129,6 @@ public static class LossBoundAnalysis
             Dim = cfg.DModel, Params = nParams, Tokens = tokens, SeqLen = seqLen, Layers = cfg.NLayer, DEmb = cfg.DModel,
             A = nParams / ((double)cfg.NLayer * cfg.DModel * cfg.DModel),
         };
-        return (inputs, minVal, lastTrain);
+        return (inputs, minVal, lastTrain, minTrainEval);
     }
 }

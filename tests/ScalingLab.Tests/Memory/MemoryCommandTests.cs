@@ -130,13 +130,14 @@ public class MemoryCommandTests
             using (var log = new MetricsLog(Path.Combine(dir.FullName, "metrics.jsonl")))
             {
                 log.Append(new MetricsRow { Step = 10, Tokens = 32000, TrainLoss = 3.1, ValLoss = 3.3 });
-                log.Append(new MetricsRow { Step = 20, Tokens = 64000, TrainLoss = 2.6, ValLoss = 2.75 });
+                log.Append(new MetricsRow { Step = 20, Tokens = 64000, TrainLoss = 2.6, ValLoss = 2.75, TrainEvalLoss = 2.5 });
             }
             var (code, output, err) = CliRunner.Run("memory", "bound", "--run", dir.FullName, "--json");
             Assert.True(code == 0, err);
             using var doc = JsonDocument.Parse(output);
             var root = doc.RootElement;
             Assert.Equal(2.75, root.GetProperty("measured_min_val_loss").GetDouble());
+            Assert.Equal(2.5, root.GetProperty("measured_min_train_eval_loss").GetDouble());
             Assert.Equal(64000, root.GetProperty("tokens").GetDouble());
             Assert.Equal(ModelAccounting.NonEmbeddingParams(cfg), root.GetProperty("params").GetDouble());
             Assert.Equal(2000, root.GetProperty("patterns").GetDouble(), 1e-9);
