@@ -36,6 +36,7 @@ public static class CliApp
         root.Subcommands.Add(MemoryCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(SampleCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

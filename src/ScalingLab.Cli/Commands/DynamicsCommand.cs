@@ -23,9 +23,12 @@ public static class DynamicsCommand
             "Examples:\n" +
             "  scalinglab dynamics --run runs/2x64 --run runs/4x128 --out dyn   # tables, CSV/JSON and SVG plots in dyn/\n" +
             "  scalinglab dynamics --run runs/4x128 --out dyn --layers 0,3 --split val --offset 0\n" +
+            "  scalinglab dynamics --series pythia-70m/step1000 pythia-70m/step8000 pythia-70m/step143000 --data data/pile-neox --out dyn\n" +
             "  scalinglab dynamics cka --x A.csv --y B.csv        # linear CKA of two saved activation matrices\n" +
             "  scalinglab dynamics erank --matrix W.npy --json    # effective rank and PER of a matrix");
         var runs = new Option<string[]>("--run") { Description = "run folder with checkpoints (repeat for several runs, e.g. one per model size)", Arity = ArgumentArity.ZeroOrMore };
+        var seriesDirs = new Option<string[]>("--series") { Description = "checkpoint folders forming one series in place of a run, e.g. Pythia revisions step1000 step2000 … (with --data; the last is the reference)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
+        var seqLen = new Option<int?>("--seq") { Description = "tokens per sequence for --series (default: min(n_ctx, 128))" };
         var outDir = new Option<string?>("--out") { Description = "folder for the tables, JSON and plots" };
         var layers = new Option<string?>("--layers") { Description = "comma-separated layer indices to analyse (default: all)" };
         var data = new Option<string?>("--data") { Description = "data folder (default: the one in the run's train.json)" };
@@ -43,7 +46,7 @@ public static class DynamicsCommand
         var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
         var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings)" };
-        foreach (var o in new Option[] { runs, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
+        foreach (var o in new Option[] { runs, seriesDirs, seqLen, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
             cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -61,11 +64,10 @@ public static class DynamicsCommand
                 var other => throw new UserError($"dynamics: --early-rule '{other}' is not known; use quantile or fraction"),
             };
             string[] runDirs = parse.GetValue(runs) ?? [];
-            if (runDirs.Length == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
             string dir = parse.GetValue(outDir) ?? throw new UserError("dynamics: give --out DIR for the tables and plots");
             var r = DynamicsAnalysis.Run(new DynamicsOptions
             {
-                Runs = runDirs, OutDir = dir, Layers = ParseLayers(parse.GetValue(layers)), Data = parse.GetValue(data), Split = parse.GetValue(split),
+                Runs = runDirs, Series = parse.GetValue(seriesDirs) ?? [], Seq = parse.GetValue(seqLen), OutDir = dir, Layers = ParseLayers(parse.GetValue(layers)), Data = parse.GetValue(data), Split = parse.GetValue(split),
                 Offset = parse.GetValue(offset), Batch = parse.GetValue(batch), Threads = parse.GetValue(threads), Gemm = parse.GetValue(gemm)!,
                 Thresholds = new IndicatorThresholds(parse.GetValue(ckaThreshold), parse.GetValue(earlyFraction), parse.GetValue(paramPer),
                                                      parse.GetValue(gradPer), rule, parse.GetValue(quantile), parse.GetValue(initRatio), early),

@@ -20,7 +20,7 @@ public static class SampleCommand
             "  scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy\n" +
             "  scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json");
         var run = new Option<string?>("--run") { Description = "Run folder (made by `scalinglab train`)" };
-        var ckpt = new Option<string?>("--checkpoint") { Description = "A checkpoint folder RUN/ckpt-NNNNNNNN (default: the run's newest)" };
+        var ckpt = new Option<string?>("--checkpoint") { Description = "A checkpoint folder RUN/ckpt-NNNNNNNN (default: the run's newest), or a Hugging Face GPT-2 / GPT-NeoX folder with vocab.json + merges.txt" };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue", DefaultValueFactory = _ => "" };
         var tokens = new Option<int>("--tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 100 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
@@ -43,14 +43,26 @@ public static class SampleCommand
             }
             int count = parse.GetValue(tokens);
             if (count < 0) throw new UserError($"sample: --tokens must be ≥ 0 (got {count})");
-            var (_, tc) = Trainer.ReadRunConfig(runDir);
-            if (tc.Data is null || !Directory.Exists(tc.Data))
-                throw new UserError($"sample: the run's data folder ({tc.Data ?? "none"}) is gone; its tokenizer is needed to read the prompt");
-            using var data = TokenDataset.Open(tc.Data);
-            var model = Checkpoints.Load(ckptDir, 1, tc.Seq, Gemm.Create(tc.Gemm, tc.Threads), tc.Threads);
-            int[] ids = data.Tokenizer.Encode(parse.GetValue(prompt)!);
-            int[] output = Generator.Generate(model, ids, count, parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed), tc.Seq);
-            string text = data.Tokenizer.Decode(output);
+            ITokenizer tokenizer;
+            int[] ids, output;
+            if (parse.GetValue(run) is null && !File.Exists(Path.Combine(runDir, "train.json")))
+            {
+                // A folder outside a run (e.g. a downloaded Hugging Face model): its own tokenizer and context.
+                (tokenizer, ids, output) = Generator.FromFolder(ckptDir, parse.GetValue(prompt)!, count, parse.GetValue(temperature),
+                                                                parse.GetValue(topK), parse.GetValue(seed));
+            }
+            else
+            {
+                var (_, tc) = Trainer.ReadRunConfig(runDir);
+                if (tc.Data is null || !Directory.Exists(tc.Data))
+                    throw new UserError($"sample: the run's data folder ({tc.Data ?? "none"}) is gone; its tokenizer is needed to read the prompt");
+                using var data = TokenDataset.Open(tc.Data);
+                var model = Checkpoints.Load(ckptDir, 1, tc.Seq, Gemm.Create(tc.Gemm, tc.Threads), tc.Threads);
+                tokenizer = data.Tokenizer;
+                ids = tokenizer.Encode(parse.GetValue(prompt)!);
+                output = Generator.Generate(model, ids, count, parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(seed), tc.Seq);
+            }
+            string text = tokenizer.Decode(output);
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
                 stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -58,7 +70,7 @@ public static class SampleCommand
                     ["checkpoint"] = ckptDir, ["prompt"] = parse.GetValue(prompt)!, ["completion"] = text, ["ids"] = output,
                 }));
             else
-                stdout.WriteLine(data.Tokenizer.Decode([.. ids, .. output])); // decoded whole, so the tokenizer places the joins
+                stdout.WriteLine(tokenizer.Decode([.. ids, .. output])); // decoded whole, so the tokenizer places the joins
             return 0;
         });
         return cmd;

@@ -54,7 +54,8 @@ public static class DynamicsAnalysis
     /// </summary>
     public static DynamicsResult Run(DynamicsOptions o)
     {
-        if (o.Runs.Count == 0) throw new UserError("dynamics: give --run RUN_DIR (and --out DIR), or use a sub-verb: dynamics cka | erank");
+        if (o.Runs.Count == 0 && o.Series.Count == 0)
+            throw new UserError("dynamics: give --run RUN_DIR or --series CKPT_DIR... (and --out DIR), or use a sub-verb: dynamics cka | erank");
         o.Thresholds.Validate();
         if (o.Threads < 0) throw new UserError($"dynamics: --threads must be ≥ 0 (got {o.Threads})");
         int threads = o.Threads == 0 ? Environment.ProcessorCount : o.Threads;
@@ -62,6 +63,7 @@ public static class DynamicsAnalysis
         // Check every run before the long work starts.
         foreach (string r in o.Runs) ActivationCapture.CheckLayers(SeriesAnalyzer.Open(r).Config, o.Layers);
         var series = new List<RunDynamics>();
+        if (o.Series.Count > 0) series.Add(AnalyzeSeries(o, gemm, threads));
         foreach (string r in o.Runs)
         {
             var eval = EvalBatch.ForRun(r, o.Data, o.Split, o.Offset, o.Batch);
@@ -72,6 +74,25 @@ public static class DynamicsAnalysis
         if (o.OutDir is null) return result;
         var files = DynamicsReport.Write(result, o.OutDir);
         return result with { Out = o.OutDir, Files = files };
+    }
+
+    /// <summary>The series of checkpoint folders (<see cref="DynamicsOptions.Series"/>), on a slice of a data folder's split.</summary>
+    private static RunDynamics AnalyzeSeries(DynamicsOptions o, Tensors.IGemm gemm, int threads)
+    {
+        var (ckpts, config) = SeriesAnalyzer.OpenSeries(o.Series);
+        ActivationCapture.CheckLayers(config, o.Layers);
+        string dataDir = o.Data ?? throw new UserError("dynamics: --series needs --data DIR, a data folder tokenized with the checkpoints' tokenizer");
+        string split = o.Split ?? "val";
+        int seq = o.Seq ?? Math.Min(config.NCtx, 128), batch = o.Batch ?? 8;
+        if (seq < 1 || seq > config.NCtx) throw new UserError($"dynamics: --seq {seq} must be in [1, {config.NCtx}] (the model's context)");
+        if (batch < 1) throw new UserError($"dynamics: --batch must be ≥ 1 (got {batch})");
+        using var data = Data.TokenDataset.Open(dataDir);
+        if (!data.SplitNames.Contains(split))
+            throw new UserError($"dynamics: data folder {dataDir} has no split '{split}'; it has {string.Join(", ", data.SplitNames)}");
+        var eval = EvalBatch.Slice(data.Split(split), o.Offset, batch, seq, split);
+        string name = Path.GetDirectoryName(Path.GetFullPath(Path.TrimEndingDirectorySeparator(o.Series[0]))) ?? o.Series[0];
+        o.Log?.WriteLine($"dynamics: series of {ckpts.Count} checkpoints in {name}: evaluating on {eval.Source}");
+        return SeriesAnalyzer.Analyze(name, ckpts, config, eval, gemm, threads, o.Layers, o.Log);
     }
 
     /// <summary>The derived answers for measured series: per run the MCC row (reasons for undefined cells) and warnings; per size the convergence fractions.</summary>

@@ -10,6 +10,13 @@ public sealed record DynamicsOptions
 {
     /// <summary>Run folders with checkpoints, e.g. one per model size (`--run`).</summary>
     public IReadOnlyList<string> Runs { get; init; } = [];
+    /// <summary>
+    /// Checkpoint folders forming one series in place of a run (`--series`), e.g. Pythia's step revisions; evaluated
+    /// on a slice of <see cref="Split"/> (default val) of <see cref="Data"/>.
+    /// </summary>
+    public IReadOnlyList<string> Series { get; init; } = [];
+    /// <summary>Tokens per sequence for a <see cref="Series"/> (`--seq`); null = min(n_ctx, 128).</summary>
+    public int? Seq { get; init; }
     /// <summary>Folder for the CSV/JSON tables and SVG plots; null = write nothing (`--out`).</summary>
     public string? OutDir { get; init; }
     /// <summary>Layer indices to analyse; null = all (`--layers`).</summary>

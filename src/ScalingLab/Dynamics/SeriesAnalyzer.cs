@@ -34,6 +34,40 @@ public static class SeriesAnalyzer
         return (ckpts, first!);
     }
 
+    /// <summary>
+    /// A series given as checkpoint folders (ours, or Hugging Face folders such as Pythia's step1000, step2000, …
+    /// revisions), ordered by step: trainer_state.json's step when present, else the last number in the folder's
+    /// name. Every folder must hold the same architecture; the last is the reference.
+    /// </summary>
+    public static (IReadOnlyList<(long Step, string Path)> Checkpoints, ModelConfig Config) OpenSeries(IReadOnlyList<string> dirs)
+    {
+        if (dirs.Count < 2) throw new UserError($"dynamics: --series needs at least two checkpoint folders (got {dirs.Count}); the last is the reference");
+        var list = new List<(long, string)>();
+        ModelConfig? first = null;
+        foreach (string dir in dirs)
+        {
+            var cfg = ModelFolder.ReadConfig(dir);
+            if (first is null) first = cfg;
+            else if (!ModelFolder.SameModel(cfg, first))
+                throw new UserError($"dynamics: checkpoints of different architectures in one series: {dirs[0]} is {Describe(first)}, {dir} is {Describe(cfg)}");
+            list.Add((StepOf(dir), dir));
+        }
+        var steps = list.Select(c => c.Item1).ToList();
+        if (steps.Distinct().Count() != steps.Count)
+            throw new UserError("dynamics: two --series folders have the same step (from trainer_state.json or the number in the name); give each step once");
+        list.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return (list, first!);
+    }
+
+    private static long StepOf(string dir)
+    {
+        string state = Path.Combine(dir, "trainer_state.json");
+        if (File.Exists(state)) return Training.Checkpoints.LoadState(dir).Step;
+        var m = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(Path.TrimEndingDirectorySeparator(dir)), @"(\d+)(?!.*\d)");
+        if (m.Success && long.TryParse(m.Groups[1].Value, out long step)) return step;
+        throw new UserError($"dynamics: cannot tell the step of {dir} (no trainer_state.json and no number in its name, as in step1000); rename it");
+    }
+
     /// <summary>"4x256 gpt2 (d_ff 1024, 4 heads, vocab 512)".</summary>
     public static string Describe(ModelConfig c) =>
         $"{c.NLayer}x{c.DModel} {(c.Flavour == ModelFlavour.Gpt2 ? "gpt2" : "neox")} (d_ff {c.DFf}, {c.NHead} heads, vocab {c.VocabSize}, n_ctx {c.NCtx})";
@@ -46,6 +80,13 @@ public static class SeriesAnalyzer
                                       TextWriter? progress = null)
     {
         var (ckpts, config) = Open(runDir);
+        return Analyze(runDir, ckpts, config, batch, gemm, threads, layers, progress);
+    }
+
+    /// <summary>Measures the series <paramref name="ckpts"/> (of <paramref name="config"/>), named <paramref name="runDir"/>.</summary>
+    public static RunDynamics Analyze(string runDir, IReadOnlyList<(long Step, string Path)> ckpts, ModelConfig config, EvalBatch batch,
+                                      IGemm gemm, int threads, IReadOnlyList<int>? layers = null, TextWriter? progress = null)
+    {
         if (batch.SeqLen > config.NCtx) throw new UserError($"dynamics: sequence length {batch.SeqLen} exceeds the model's n_ctx {config.NCtx}");
         var model = new TransformerLm(config, batch.Batch, batch.SeqLen, gemm, threads);
         int n = batch.Batch * batch.SeqLen, D = config.DModel;

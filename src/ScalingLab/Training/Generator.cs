@@ -11,6 +11,22 @@ namespace ScalingLab.Training;
 public static class Generator
 {
     /// <summary>
+    /// Continues <paramref name="prompt"/> with the model and tokenizer of the folder <paramref name="dir"/> (a checkpoint or
+    /// a Hugging Face folder); the window is the prompt plus the new tokens, at most the model's context.
+    /// </summary>
+    public static (Data.ITokenizer Tokenizer, int[] Prompt, int[] Output) FromFolder(string dir, string prompt, int count, float temperature,
+                                                                                    int topK, ulong seed)
+    {
+        var tokenizer = Data.HfTokenizerFiles.Require(dir, "sample");
+        var config = ModelFolder.ReadConfig(dir);
+        int[] ids = tokenizer.Encode(prompt);
+        int seq = Math.Clamp(ids.Length + count, 1, config.NCtx);
+        int threads = Environment.ProcessorCount;
+        var model = ModelFolder.Load(dir, 1, seq, Tensors.Gemm.Create("auto", threads), threads);
+        return (tokenizer, ids, Generate(model, ids, count, temperature, topK, seed, seq));
+    }
+
+    /// <summary>
     /// Continues <paramref name="prompt"/> by <paramref name="count"/> tokens. The model must have been built for
     /// batch 1; its sequence length is the context window. Same seed → same text.
     /// </summary>

@@ -134,12 +134,13 @@ public static partial class HfWeights
             throw new UserError($"checkpoint: {index} is not valid JSON ({e.Message.Split('\n')[0]})");
         }
         if (map.Count == 0) throw new UserError($"checkpoint: {index} lists no tensors");
+        var files = map.Values.Distinct().Order(StringComparer.Ordinal).ToList();
+        foreach (string file in files)
+            if (!File.Exists(Path.Combine(dir, file))) throw new UserError($"checkpoint: shard {file} named in {index} is missing from {dir}");
         var headers = new List<SafeTensors.Header>();
-        foreach (string file in map.Values.Distinct().Order(StringComparer.Ordinal))
+        foreach (string file in files)
         {
-            string path = Path.Combine(dir, file);
-            if (!File.Exists(path)) throw new UserError($"checkpoint: shard {file} named in {index} is missing from {dir}");
-            var h = SafeTensors.ReadHeader(path);
+            var h = SafeTensors.ReadHeader(Path.Combine(dir, file));
             foreach (var name in h.Tensors.Keys)
                 if (!map.TryGetValue(name, out var listed) || listed != file)
                     throw new UserError($"checkpoint: shard {file} holds '{name}', which {Path.GetFileName(index)} {(listed is null ? "does not list" : $"places in {listed}")}; the index and the shards disagree");
