@@ -12,6 +12,9 @@ for pkg in libopenblas0-pthread postgresql chromium python3-torch libdnnl2 fortu
 done
 # slurmctld, slurmd, slurm-client, munge: the cluster tests start a one-node Slurm (scripts/slurm-cluster.sh; ~12 s to install).
 for pkg in slurmctld slurmd slurm-client munge; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+# node + npm: the tokenizer test runs the npm package gpt-3-encoder under node (the test installs it into .artifacts/npm).
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

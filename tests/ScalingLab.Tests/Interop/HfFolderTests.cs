@@ -257,6 +257,41 @@ public class HfFolderTests
         Assert.Contains("pytorch_model.bin", err);
     }
 
+    [Fact]
+    public void SampleAndEvalText_UseTheFoldersOwnTokenizer()
+    {
+        var tok = BpeTrainer.Train(["the cat sat on the mat", "the dog sat on the log"], 270);
+        var config = Config(ModelFlavour.Gpt2) with { VocabSize = tok.VocabSize };
+        var m = TorchOracle.RandomModel(config, 1, 16, 5);
+        string dir = Directory.CreateTempSubdirectory("sl-hfs").FullName;
+        ModelFolder.Write(dir, m, tok);
+        var (code, stdout, err) = CliRunner.Run("sample", "--checkpoint", dir, "--prompt", "the cat", "--tokens", "5", "--temperature", "0", "--json");
+        Assert.True(code == 0, err);
+        var ids = JsonDocument.Parse(stdout).RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(5, ids.Length);
+        // Greedy: each id is the argmax of our own forward on the growing sequence.
+        var seq = tok.Encode("the cat").ToList();
+        int window = seq.Count + 5;
+        var greedy = new TransformerLm(config, 1, window, Gemm.Create("managed", 1), 1);
+        m.Parameters.CopyTo(greedy.Parameters, 0);
+        foreach (int id in ids)
+        {
+            var input = new int[window];
+            seq.CopyTo(input);
+            greedy.Forward(input, [], 1);
+            var row = greedy.Logits.Slice((seq.Count - 1) * config.VocabSize, config.VocabSize);
+            int best = 0;
+            for (int v = 1; v < row.Length; v++) if (row[v] > row[best]) best = v;
+            Assert.Equal(best, id);
+            seq.Add(id);
+        }
+        string text = Path.Combine(dir, "t.txt");
+        File.WriteAllText(text, "the dog sat on the mat and the cat sat on the log");
+        (code, stdout, err) = CliRunner.Run("eval", "--checkpoint", dir, "--text", text, "--seq", "4", "--json");
+        Assert.True(code == 0, err);
+        Assert.True(JsonDocument.Parse(stdout).RootElement.GetProperty("windows").GetInt32() >= 1);
+    }
+
     [LlmcFact]
     public void EvalVerb_ReproducesLlmcsLoss_FromItsCheckpointFile()
     {
