@@ -119,7 +119,7 @@ public static class TokenizerFile
         }
     }
 
-    private static List<string> VocabFromJson(JsonElement obj, string path)
+    internal static List<string> VocabFromJson(JsonElement obj, string path)
     {
         var pairs = obj.EnumerateObject().Select(p => (p.Name, Id: p.Value.GetInt32())).ToList();
         var byId = new string?[pairs.Count];
@@ -132,7 +132,7 @@ public static class TokenizerFile
         return byId.Select(x => x!).ToList();
     }
 
-    private static (string, string) SplitMerge(string line, string path)
+    internal static (string, string) SplitMerge(string line, string path)
     {
         int sp = line.IndexOf(' ', 1); // a spelling never holds a space (it is 'Ġ'), but search from 1 to be safe
         if (sp < 0 || line.IndexOf(' ', sp + 1) >= 0) throw new UserError($"{path}: merge line '{line}' is not 'left right'");
