@@ -115,6 +115,18 @@ public class DeepModelMccTests
             Assert.All(cells.Where(c => c.Value is null), c => Assert.Contains("in all 6 layers", c.Undefined));
             Assert.Null(r.Models[0].Warning);
             Assert.Contains("rule 'quantile'", r.Table());
+            // the JSON is the same record: every cell has a value or a reason
+            using var doc = System.Text.Json.JsonDocument.Parse(r.ToJson());
+            var mcc = doc.RootElement.GetProperty("runs")[0].GetProperty("mcc");
+            foreach (string cell in new[] { "param_att", "grad_att", "param_mlp", "grad_mlp" })
+                Assert.True(mcc.GetProperty(cell).GetProperty("value").ValueKind == System.Text.Json.JsonValueKind.Number
+                            || mcc.GetProperty(cell).GetProperty("undefined").GetString()!.Contains("in all 6 layers"));
+            Assert.Contains("rule 'quantile'", doc.RootElement.GetProperty("per_rule").GetString());
+            // the paper's absolute rules on the same series: Pythia's PER ≥ 0.95 is out of reach of a 16-wide W_O
+            var pythia = DynamicsAnalysis.Summarise(r.Series, new IndicatorThresholds(Rule: PerRule.Absolute, Early: EarlyRule.Fraction));
+            // and here every layer already has CKA ≥ 0.45 by 10% of training: both of the paper's indicators are constant
+            Assert.Contains("large PER of W_O is false in all 6 layers", pythia.Models[0].Mcc.ParamAtt.Undefined);
+            Assert.Contains("early convergence (ATT) is true in all 6 layers", pythia.Models[0].Mcc.ParamAtt.Undefined);
         }
         finally
         {
