@@ -14,6 +14,12 @@ namespace ScalingLab.Cli.Commands;
 /// </summary>
 public static class DataCommand
 {
+    // The generators' defaults live once, in their option records.
+    private static readonly MarkovOptions Markov0 = new();
+    private static readonly MemorizeOptions Memorize0 = new();
+    private static readonly QfOptions Qf0 = new();
+    private static readonly ZipfOptions Zipf0 = new();
+
     /// <summary>The `data` verb and its sub-verbs.</summary>
     public static Command Create()
     {
@@ -208,11 +214,11 @@ public static class DataCommand
     {
         var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
         var from = new Option<string?>("--from") { Description = "read the original files (question.train/dev/test/gen) from this folder instead of generating" };
-        var seed = new Option<ulong>("--seed") { Description = "generator seed", DefaultValueFactory = _ => 1UL };
-        var train = new Option<int>("--train") { Description = "training lines", DefaultValueFactory = _ => 100_000 };
-        var dev = new Option<int>("--dev") { Description = "dev lines (the 'val' split)", DefaultValueFactory = _ => 1_000 };
-        var test = new Option<int>("--test") { Description = "test lines", DefaultValueFactory = _ => 10_000 };
-        var gen = new Option<int>("--gen") { Description = "generalisation lines (subject relative clauses)", DefaultValueFactory = _ => 10_000 };
+        var seed = new Option<ulong>("--seed") { Description = "generator seed", DefaultValueFactory = _ => Qf0.Seed };
+        var train = new Option<int>("--train") { Description = "training lines", DefaultValueFactory = _ => Qf0.Train };
+        var dev = new Option<int>("--dev") { Description = "dev lines (the 'val' split)", DefaultValueFactory = _ => Qf0.Dev };
+        var test = new Option<int>("--test") { Description = "test lines", DefaultValueFactory = _ => Qf0.Test };
+        var gen = new Option<int>("--gen") { Description = "generalisation lines (subject relative clauses)", DefaultValueFactory = _ => Qf0.Gen };
         var grammar = new Option<string?>("--grammar") { Description = "a .gr grammar file (default: McCoy et al.'s question.gr, built in)" };
         var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
         var cmd = new Command("qf",
@@ -227,37 +233,12 @@ public static class DataCommand
         cmd.SetAction(parse =>
         {
             var sw = Stopwatch.StartNew();
-            string? g = parse.GetValue(grammar);
-            if (g is not null && !File.Exists(g)) throw new UserError($"grammar file not found: {g}");
-            var qg = g is null ? QfGrammar.McCoy() : new QfGrammar(CorpusReader.ReadUtf8(g), g);
-            ulong s = parse.GetValue(seed);
-            Dictionary<string, List<QfExample>> splits;
-            string source;
-            string? dir = parse.GetValue(from);
-            if (dir is not null)
-            {
-                if (!Directory.Exists(dir)) throw new UserError($"folder not found: {dir}");
-                splits = new();
-                foreach (string name in QuestionFormation.FileSplits)
-                {
-                    string f = Path.Combine(dir, "question." + name);
-                    if (File.Exists(f)) splits[name] = QuestionFormation.ReadFile(f);
-                }
-                if (!splits.ContainsKey("train")) throw new UserError($"{dir} has no question.train");
-                source = Path.GetFullPath(dir);
-            }
-            else
-            {
-                splits = QuestionFormation.Generate(qg, s, parse.GetValue(train), parse.GetValue(dev), parse.GetValue(test), parse.GetValue(gen));
-                source = g is null ? "generated from McCoy et al.'s question.gr" : "generated from " + Path.GetFullPath(g);
-            }
-            var parameters = new System.Text.Json.Nodes.JsonObject
-            {
-                ["from_files"] = dir is not null,
-                ["lines"] = new System.Text.Json.Nodes.JsonObject(splits.Select(kv => KeyValuePair.Create(kv.Key, (System.Text.Json.Nodes.JsonNode?)kv.Value.Count))),
-            };
             string outDir = parse.GetValue(output)!;
-            var m = QuestionFormation.WriteFolder(outDir, qg, splits, source, s, parameters);
+            var m = GeneratedData.Write(outDir, new QfOptions
+            {
+                Seed = parse.GetValue(seed), Train = parse.GetValue(train), Dev = parse.GetValue(dev), Test = parse.GetValue(test),
+                Gen = parse.GetValue(gen), Grammar = parse.GetValue(grammar), From = parse.GetValue(from),
+            });
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });
@@ -267,12 +248,12 @@ public static class DataCommand
     private static Command Markov()
     {
         var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
-        var order = new Option<int>("--order") { Description = "symbols of context k", DefaultValueFactory = _ => 2 };
-        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => 64 };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens", DefaultValueFactory = _ => 5_000_000 };
+        var order = new Option<int>("--order") { Description = "symbols of context k", DefaultValueFactory = _ => Markov0.Order };
+        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Markov0.Vocab };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens", DefaultValueFactory = _ => Markov0.Tokens };
         var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
-        var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => 0.2 };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the chain and the samples", DefaultValueFactory = _ => 1UL };
+        var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => Markov0.Concentration };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the chain and the samples", DefaultValueFactory = _ => Markov0.Seed };
         var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
         var cmd = new Command("markov",
             "Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
@@ -286,8 +267,11 @@ public static class DataCommand
             var sw = Stopwatch.StartNew();
             long n = parse.GetValue(tokens);
             string outDir = parse.GetValue(output)!;
-            var m = SyntheticCorpora.WriteMarkov(outDir, parse.GetValue(order), parse.GetValue(vocab), parse.GetValue(alpha),
-                n, parse.GetValue(valTokens) ?? Math.Max(1, n / 10), parse.GetValue(seed), Progress(parse.InvocationConfiguration.Error, "markov"));
+            var m = GeneratedData.Write(outDir, new MarkovOptions
+            {
+                Order = parse.GetValue(order), Vocab = parse.GetValue(vocab), Concentration = parse.GetValue(alpha), Tokens = n,
+                ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
+            }, Progress(parse.InvocationConfiguration.Error, "markov"));
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });
@@ -297,14 +281,14 @@ public static class DataCommand
     private static Command Zipf()
     {
         var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
-        var keys = new Option<int>("--keys") { Description = "number of keys K (Zipf ranks)", DefaultValueFactory = _ => 8192 };
-        var exponent = new Option<double>("--exponent") { Description = "Zipf exponent a of the key frequencies p_i ∝ i^-a", DefaultValueFactory = _ => 1.3 };
-        var symbols = new Option<int>("--symbols") { Description = "symbols V of codes and values", DefaultValueFactory = _ => 64 };
-        var keyLength = new Option<int>("--key-length") { Description = "symbols per key code", DefaultValueFactory = _ => 2 };
-        var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => 1 };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens (rounded down to whole records)", DefaultValueFactory = _ => 5_000_000 };
+        var keys = new Option<int>("--keys") { Description = "number of keys K (Zipf ranks)", DefaultValueFactory = _ => Zipf0.Keys };
+        var exponent = new Option<double>("--exponent") { Description = "Zipf exponent a of the key frequencies p_i ∝ i^-a", DefaultValueFactory = _ => Zipf0.Exponent };
+        var symbols = new Option<int>("--symbols") { Description = "symbols V of codes and values", DefaultValueFactory = _ => Zipf0.Symbols };
+        var keyLength = new Option<int>("--key-length") { Description = "symbols per key code", DefaultValueFactory = _ => Zipf0.KeyLength };
+        var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => Zipf0.ValueLength };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens (rounded down to whole records)", DefaultValueFactory = _ => Zipf0.Tokens };
         var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the codes, values and samples", DefaultValueFactory = _ => 1UL };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the codes, values and samples", DefaultValueFactory = _ => Zipf0.Seed };
         var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
         var cmd = new Command("zipf",
             "Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
@@ -318,10 +302,12 @@ public static class DataCommand
             var sw = Stopwatch.StartNew();
             long n = parse.GetValue(tokens);
             string outDir = parse.GetValue(output)!;
-            var source = new ZipfFacts(parse.GetValue(keys), parse.GetValue(exponent), parse.GetValue(symbols),
-                                       parse.GetValue(keyLength), parse.GetValue(valueLength), parse.GetValue(seed));
-            var m = SyntheticCorpora.WriteZipf(outDir, source, n, parse.GetValue(valTokens) ?? Math.Max(source.RecordLength, n / 10),
-                                               parse.GetValue(seed), Progress(parse.InvocationConfiguration.Error, "zipf"));
+            var m = GeneratedData.Write(outDir, new ZipfOptions
+            {
+                Keys = parse.GetValue(keys), Exponent = parse.GetValue(exponent), Symbols = parse.GetValue(symbols),
+                KeyLength = parse.GetValue(keyLength), ValueLength = parse.GetValue(valueLength), Tokens = n,
+                ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
+            }, Progress(parse.InvocationConfiguration.Error, "zipf"));
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });
@@ -331,13 +317,13 @@ public static class DataCommand
     private static Command Memorize()
     {
         var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
-        var sequences = new Option<int>("--sequences") { Description = "number d of distinct sequences", DefaultValueFactory = _ => 1000 };
-        var length = new Option<int>("--length") { Description = "symbols per sequence L (a newline follows each)", DefaultValueFactory = _ => 31 };
-        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => 64 };
-        var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => 1 };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens (whole sequences)", DefaultValueFactory = _ => 1_000_000 };
+        var sequences = new Option<int>("--sequences") { Description = "number d of distinct sequences", DefaultValueFactory = _ => Memorize0.Sequences };
+        var length = new Option<int>("--length") { Description = "symbols per sequence L (a newline follows each)", DefaultValueFactory = _ => Memorize0.Length };
+        var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Memorize0.Vocab };
+        var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => Memorize0.MinDistance };
+        var tokens = new Option<long>("--tokens") { Description = "training tokens (whole sequences)", DefaultValueFactory = _ => Memorize0.Tokens };
         var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
-        var seed = new Option<ulong>("--seed") { Description = "seed", DefaultValueFactory = _ => 1UL };
+        var seed = new Option<ulong>("--seed") { Description = "seed", DefaultValueFactory = _ => Memorize0.Seed };
         var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
         var cmd = new Command("memorize",
             "Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
@@ -351,9 +337,11 @@ public static class DataCommand
             var sw = Stopwatch.StartNew();
             long n = parse.GetValue(tokens);
             string outDir = parse.GetValue(output)!;
-            var m = SyntheticCorpora.WriteMemorize(outDir, parse.GetValue(sequences), parse.GetValue(length), parse.GetValue(vocab),
-                parse.GetValue(distance), n, parse.GetValue(valTokens) ?? Math.Max(1, n / 10), parse.GetValue(seed),
-                Progress(parse.InvocationConfiguration.Error, "memorize"));
+            var m = GeneratedData.Write(outDir, new MemorizeOptions
+            {
+                Sequences = parse.GetValue(sequences), Length = parse.GetValue(length), Vocab = parse.GetValue(vocab),
+                MinDistance = parse.GetValue(distance), Tokens = n, ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
+            }, Progress(parse.InvocationConfiguration.Error, "memorize"));
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });

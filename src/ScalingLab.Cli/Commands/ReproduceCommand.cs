@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ScalingLab.Common;
+using ScalingLab.Sweeps;
 using ScalingLab.Experiments;
 
 namespace ScalingLab.Cli.Commands;
@@ -42,7 +43,7 @@ public static class ReproduceCommand
             if (n == 0) n = Math.Max(1, Environment.ProcessorCount);
             string outDir = Path.GetFullPath(pr.GetValue(output)!);
             var opts = new ReproduceOptions(outDir, pr.GetValue(quick), k, "scalinglab " + string.Join(' ', pr.Tokens.Select(t => t.Value)));
-            var host = new SweepHost((d, dir) => SweepCommand.Generate(d, dir, stderr),
+            var host = new SweepHost((d, dir) => SweepData.Generate(d, dir, line => stderr.WriteLine($"data: {line}")),
                                      (folder, c) => SweepCommand.RunLocal(folder, n, stdout, stderr, c));
             var failed = new List<string>();
             foreach (var e in list)

@@ -230,31 +230,10 @@ public static class SweepCommand
 
     private static (int Added, int Total) SubmitFolder(SweepFolder folder, TextWriter error)
     {
-        var runs = folder.Expand((d, outDir) => Generate(d, outDir, error));
+        var runs = folder.Expand(error);
         using var reg = folder.OpenRegistry();
         int added = reg.Submit(folder.Dir, runs);
         return (added, runs.Count);
-    }
-
-    /// <summary>Writes a generated data set by running `scalinglab data GENERATOR --opt value ... --out DIR` in-process.</summary>
-    internal static void Generate(DataSource d, string outDir, TextWriter error)
-    {
-        var args = new List<string> { "data", d.Generator! };
-        foreach (var (k, v) in d.Options ?? new JsonObject())
-        {
-            args.Add("--" + k.Replace('_', '-'));
-            // Counts may be written "2M" in a spec; the generator verbs take plain integers.
-            string text = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : v?.ToJsonString() ?? "";
-            if (SpecFields.TryParseCount(text, out double count) && count == Math.Floor(count) && !text.Contains('.'))
-                text = ((long)count).ToString(CultureInfo.InvariantCulture);
-            args.Add(text);
-        }
-        args.AddRange(["--out", outDir]);
-        error.WriteLine($"sweep: generating data: scalinglab {string.Join(' ', args)}");
-        var err = new StringWriter();
-        int code = CliApp.Run(args.ToArray(), TextWriter.Null, err);
-        if (code != 0)
-            throw new UserError($"sweep: data generator '{d.Generator}' failed: {err.ToString().Trim().Replace('\n', ' ')}");
     }
 
     /// <summary>How a worker process is started: this same program with `sweep work`.</summary>

@@ -92,6 +92,7 @@ public static class TrainCommand
                 if (Given(gemm)) tc = tc with { Gemm = parse.GetValue(gemm)! };
                 if (Given(windows)) tc = tc with { Windows = parse.GetValue(windows) };
                 if (Given(precision)) tc = tc with { Precision = parse.GetValue(precision)! };
+                tc.Validate(); // a bad setting is named as the flag the user typed (--seq), before any data is read
                 if (tc.Data is null) throw new UserError("train: give --data DIR (a data folder made by `scalinglab data`)");
                 tc = tc with { Data = Path.GetFullPath(tc.Data) };
                 dataset = OpenData(tc.Data);

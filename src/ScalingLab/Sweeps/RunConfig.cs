@@ -20,8 +20,8 @@ public sealed record RunConfig
     [JsonPropertyName("name")] public string Name { get; init; } = "";
     /// <summary>The model to train.</summary>
     [JsonPropertyName("model")] public ModelConfig Model { get; init; } = new();
-    /// <summary>Optimiser, schedule, evaluation and checkpoint settings.</summary>
-    [JsonPropertyName("train")] public TrainSettings Train { get; init; } = new();
+    /// <summary>The run's training config (tokens, seed and threads set from the axes; the data folder is <see cref="DataDir"/>).</summary>
+    [JsonPropertyName("train")] public Training.TrainConfig Train { get; init; } = new();
     /// <summary>Identifies the data source (folder or generator + options); part of the hash.</summary>
     [JsonPropertyName("data_key")] public string DataKey { get; init; } = "";
     /// <summary>The data folder on disk (not part of the hash: a sweep folder may move).</summary>

@@ -111,9 +111,17 @@ public sealed class SweepFolder
         Path.Combine(Dir, "data", $"{d.Generator}-{Canonical.Hash(System.Text.Json.Nodes.JsonValue.Create(d.Key))[..8]}");
 
     /// <summary>
-    /// Expands the spec into runs. Generated data sets are written once by <paramref name="generate"/>(source, folder)
-    /// (the CLI runs `scalinglab data GENERATOR --out folder`); data folders are opened to learn their size and vocabulary.
+    /// Expands the spec into runs. Generated data sets are written once into SWEEP/data by the library's generators
+    /// (<see cref="SweepData.Generate"/>; <paramref name="log"/> hears about each); data folders are opened to learn
+    /// their size and vocabulary.
     /// </summary>
+    public IReadOnlyList<RunConfig> Expand(TextWriter? log = null) => Expand((d, dir) =>
+    {
+        log?.WriteLine($"sweep: generating {d.Generator} data into {dir}");
+        SweepData.Generate(d, dir);
+    });
+
+    /// <summary>Expands the spec with a custom data writer <paramref name="generate"/>(source, folder) (tests).</summary>
     public IReadOnlyList<RunConfig> Expand(Action<DataSource, string> generate)
     {
         var spec = LoadSpec();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ScalingLab.Common;
 using ScalingLab.Model;
+using ScalingLab.Training;
 
 namespace ScalingLab.Sweeps;
 
@@ -29,59 +30,10 @@ public sealed record DataSize(long? Tokens, double? Fraction)
     public long Resolve(long trainTokens) => Tokens ?? (long)Math.Floor(Fraction!.Value * trainTokens);
 }
 
-/// <summary>
-/// Optimiser, schedule, evaluation and checkpoint settings shared by a grid's runs. Names and meanings follow the
-/// trainer's train.json (Training.TrainConfig); the run's tokens, seed and threads come from the sweep's axes.
-/// </summary>
-public sealed record TrainSettings
-{
-    /// <summary>Sequences per micro-batch.</summary>
-    public int Batch { get; init; } = 16;
-    /// <summary>Tokens per sequence.</summary>
-    public int Seq { get; init; } = 64;
-    /// <summary>Micro-batches per update.</summary>
-    public int Accum { get; init; } = 1;
-    /// <summary>Peak learning rate.</summary>
-    public double Lr { get; init; } = 1e-3;
-    /// <summary>Cosine decay floor as a fraction of the peak.</summary>
-    public double MinLrRatio { get; init; } = 0.1;
-    /// <summary>Linear warmup steps (-1 = 5% of the run).</summary>
-    public long Warmup { get; init; } = -1;
-    /// <summary>Decoupled AdamW weight decay (matrices only).</summary>
-    public double WeightDecay { get; init; } = 0.1;
-    /// <summary>Gradient clipping by global norm (0 = off).</summary>
-    public double GradClip { get; init; } = 1.0;
-    /// <summary>Evaluate every this many steps (-1 = 20 evaluations per run).</summary>
-    public long EvalEvery { get; init; } = -1;
-    /// <summary>Validation windows per evaluation.</summary>
-    public int EvalWindows { get; init; } = 16;
-    /// <summary>Checkpoint every this many steps after the powers of two (-1 = 10 per run, 0 = none).</summary>
-    public long CkptEvery { get; init; } = -1;
-    /// <summary>Checkpoints at powers of two up to this step (Pythia's schedule: 1, 2, 4, ..., 512).</summary>
-    public long CkptLogUntil { get; init; } = 512;
-    /// <summary>GEMM backend: auto, managed, openblas or reference.</summary>
-    public string Gemm { get; init; } = "auto";
-    /// <summary>
-    /// Window mode (train.windows): null = auto (aligned windows for line-structured data such as Question-Formation,
-    /// stream otherwise), "stream" or "aligned"; see Training.WindowLayout. Left out of the run hash when auto.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public string? Windows { get; init; }
-    /// <summary>Layer-product arithmetic, resolved at submit time: null = fp32 (left out of the config hash), or "bf16".</summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public string? Precision { get; init; }
-    /// <summary>
-    /// train.repeat: true lets a data size exceed the training split, the run then visits its windows epoch after
-    /// epoch (multi-epoch training on a fixed set, as in Niu et al.'s D* experiment). Left out of the run hash when unset.
-    /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public bool? Repeat { get; init; }
-}
-
 /// <summary>A grid: every model shape × data size × seed, on one data source with one set of settings.</summary>
 public sealed record SweepGrid(string Name, DataSource Data, ModelFlavour Flavour, int NCtx, int HeadSize,
                                IReadOnlyList<ModelShape> Models, IReadOnlyList<DataSize> DataSizes,
-                               IReadOnlyList<ulong> Seeds, TrainSettings Train, int ThreadsPerRun);
+                               IReadOnlyList<ulong> Seeds, TrainConfig Train, int ThreadsPerRun);
 
 /// <summary>What the expansion needs to know about a data source once it exists on disk.</summary>
 public sealed record DataInfo(string Dir, long TrainTokens, int VocabSize);
@@ -208,33 +160,33 @@ public sealed class SweepSpec
         var options = f.Object("options");
         f.RejectUnknown();
         if ((dir is null) == (gen is null))
-            throw f.Error("", "needs exactly one of dir (a folder written by `scalinglab data`) or generator (markov, qf or zipf)");
-        if (gen is not null && gen is not ("markov" or "qf" or "zipf"))
-            throw f.Error("generator", $"'{gen}' is not a built-in generator; use markov, qf or zipf");
+            throw f.Error("", $"needs exactly one of dir (a folder written by `scalinglab data`) or generator ({string.Join(", ", Data.GeneratedData.Names)})");
+        if (gen is not null && !Data.GeneratedData.Names.Contains(gen))
+            throw f.Error("generator", $"'{gen}' is not a built-in generator; use {string.Join(", ", Data.GeneratedData.Names)}");
         if (dir is not null && options is not null) throw f.Error("options", "applies only to a generator");
+        if (gen is not null) SweepData.Validate(gen, options, f.Name("options"));
         return dir is not null
             ? new DataSource(Path.GetFullPath(Path.Combine(baseDir, dir)), null, null)
             : new DataSource(null, gen, options is null ? null : (JsonObject)options.DeepClone());
     }
 
-    private static TrainSettings ParseTrain(SpecFields f)
+    /// <summary>
+    /// The spec's <c>train:</c> as the trainer's own <see cref="TrainConfig"/>: unnamed settings keep the trainer's
+    /// defaults, and the trainer's range checks run here with each setting named as the spec names it (train.seq).
+    /// A run's tokens, seed and threads come from the axes, its data folder from the data source.
+    /// </summary>
+    private static TrainConfig ParseTrain(SpecFields f)
     {
-        var t = new TrainSettings
+        var d = new TrainConfig();
+        var t = d with
         {
-            Batch = f.Int("batch", 16, 1, 1 << 16),
-            Seq = f.Int("seq", 64, 2, 1 << 16),
-            Accum = f.Int("accum", 1, 1, 1 << 16),
-            Lr = f.Double("lr", 1e-3, 0, 10, minExclusive: true),
-            MinLrRatio = f.Double("min_lr_ratio", 0.1, 0, 1),
-            Warmup = f.Long("warmup", -1, -1),
-            WeightDecay = f.Double("weight_decay", 0.1, 0, 10),
-            GradClip = f.Double("grad_clip", 1.0, 0, 1e6),
-            EvalEvery = f.Long("eval_every", -1, -1),
-            EvalWindows = f.Int("eval_windows", 16, 1, 1 << 20),
-            CkptEvery = f.Long("ckpt_every", -1, -1),
-            CkptLogUntil = f.Long("ckpt_log_until", 512, 0),
-            Gemm = f.String("gemm") ?? "auto",
-            Windows = f.String("windows") is { } w && w != "auto" ? w : null,
+            Batch = f.Int("batch", d.Batch), Seq = f.Int("seq", d.Seq), Accum = f.Int("accum", d.Accum),
+            Lr = f.Double("lr", d.Lr), MinLrRatio = f.Double("min_lr_ratio", d.MinLrRatio), Warmup = f.Long("warmup", d.Warmup),
+            Beta1 = (float)f.Double("beta1", d.Beta1), Beta2 = (float)f.Double("beta2", d.Beta2), Eps = (float)f.Double("eps", d.Eps),
+            WeightDecay = (float)f.Double("weight_decay", d.WeightDecay), GradClip = f.Double("grad_clip", d.GradClip),
+            EvalEvery = f.Long("eval_every", d.EvalEvery), EvalWindows = f.Int("eval_windows", d.EvalWindows),
+            CkptEvery = f.Long("ckpt_every", d.CkptEvery), CkptLogUntil = f.Long("ckpt_log_until", d.CkptLogUntil),
+            Gemm = f.String("gemm") ?? d.Gemm, Windows = f.String("windows") is { } w && w != "auto" ? w : null,
             Repeat = f.String("repeat") switch
             {
                 null or "false" => null,
@@ -242,16 +194,19 @@ public sealed class SweepSpec
                 var x => throw f.Error("repeat", $"must be true or false (got {x})"),
             },
         };
-        if (t.Windows is not (null or "stream" or "aligned"))
-            throw f.Error("windows", $"'{t.Windows}' is not a window mode; use auto, stream or aligned");
         string precision = f.String("precision") ?? "fp32";
         if (precision.Trim().ToLowerInvariant() is not ("fp32" or "bf16" or "auto"))
             throw f.Error("precision", $"'{precision}' is not a precision; use fp32, bf16 or auto");
-        t = t with { Precision = Tensors.Precision.Resolve(precision) == "bf16" ? "bf16" : null };
-        if (t.Gemm is not ("auto" or "managed" or "openblas" or "reference"))
-            throw f.Error("gemm", $"'{t.Gemm}' is not a backend; use auto, managed, openblas or reference");
+        t = t with { Precision = Tensors.Precision.Resolve(precision) == "bf16" ? "bf16" : "fp32" };
         f.RejectUnknown();
-        return t;
+        try
+        {
+            return t.Validate();
+        }
+        catch (UserError e)
+        {
+            throw e.Named(key => f.Name(key), "sweep spec");
+        }
     }
 
     private static List<ModelShape> ParseModels(SpecFields af)
@@ -349,7 +304,7 @@ public sealed class SweepSpec
                     Grid = g.Name,
                     Name = $"{g.Name}-{m.Label}-d{size.Label}-s{seed}",
                     Model = Shape(m, g.Flavour, g.NCtx, g.HeadSize, info.VocabSize),
-                    Train = g.Train,
+                    Train = g.Train with { Tokens = tokens, Seed = seed, Threads = g.ThreadsPerRun },
                     DataKey = g.Data.Key,
                     DataDir = info.Dir,
                     DataTokens = tokens,

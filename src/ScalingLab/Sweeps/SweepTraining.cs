@@ -13,34 +13,14 @@ namespace ScalingLab.Sweeps;
 public static class SweepTraining
 {
     /// <summary>The trainer's config for a sweep run.</summary>
-    public static TrainConfig TrainConfigOf(RunConfig c) => new()
-    {
-        Data = c.DataDir,
-        Tokens = c.DataTokens,
-        Batch = c.Train.Batch,
-        Seq = c.Train.Seq,
-        Accum = c.Train.Accum,
-        Lr = c.Train.Lr,
-        MinLrRatio = c.Train.MinLrRatio,
-        Warmup = c.Train.Warmup,
-        WeightDecay = (float)c.Train.WeightDecay,
-        GradClip = c.Train.GradClip,
-        Seed = c.Seed,
-        EvalEvery = c.Train.EvalEvery,
-        EvalWindows = c.Train.EvalWindows,
-        CkptEvery = c.Train.CkptEvery,
-        CkptLogUntil = c.Train.CkptLogUntil,
-        Threads = c.Threads,
-        Gemm = c.Train.Gemm,
-        Windows = c.Train.Windows,
-        Precision = c.Train.Precision ?? "fp32",
-    };
+    public static TrainConfig TrainConfigOf(RunConfig c) =>
+        c.Train with { Data = c.DataDir, Tokens = c.DataTokens, Seed = c.Seed, Threads = c.Threads };
 
     /// <summary>Trains (or resumes) <paramref name="c"/> in <paramref name="runDir"/>; see <see cref="TrainRun"/>.</summary>
     public static string Train(RunConfig c, string runDir, Action<RunProgress> progress, CancellationToken cancel)
     {
         using var data = TokenDataset.Open(c.DataDir);
-        var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision ?? "fp32");
+        var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision);
         // A folder with a checkpoint resumes from its newest intact one (a corrupt one is skipped with a warning on
         // stderr, the worker's log); one without (killed before its first checkpoint) starts over.
         var trainer = Checkpoints.Folders(runDir).Count > 0 && File.Exists(Path.Combine(runDir, "train.json"))

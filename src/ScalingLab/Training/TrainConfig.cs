@@ -67,29 +67,55 @@ public sealed record TrainConfig
     /// </summary>
     [JsonPropertyName("precision")] public string Precision { get; init; } = "fp32";
 
+    /// <summary>
+    /// Sweeps' train.repeat: true lets a run's tokens exceed the training split, the run then visits its windows epoch
+    /// after epoch (multi-epoch training on a fixed set, as in Niu et al.'s D* experiment); null = unset (the window
+    /// sampler cycles epochs either way; the sweep spec refuses a data size above the split unless this is true).
+    /// </summary>
+    [JsonPropertyName("repeat")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Repeat { get; init; }
+
     /// <summary>Tokens consumed by one update.</summary>
     [JsonIgnore] public long TokensPerStep => (long)Batch * Accum * Seq;
 
     /// <summary>Updates in the run: ⌈tokens / tokens per step⌉.</summary>
     [JsonIgnore] public long TotalSteps => (Tokens + TokensPerStep - 1) / TokensPerStep;
 
+    /// <summary>
+    /// Checks every setting's range; a bad one is a <see cref="UserError"/> carrying the setting's key (train.json's
+    /// name), printed as <c>--seq</c> by the CLI and as <c>train.seq</c> by the sweep spec loader.
+    /// </summary>
+    public TrainConfig Validate()
+    {
+        static UserError Bad(string key, string problem) => UserError.ForSetting("train", key, problem);
+        if (Batch < 1) throw Bad("batch", $"must be ≥ 1 (got {Batch})");
+        if (Seq < 1) throw Bad("seq", $"must be ≥ 1 (got {Seq})");
+        if (Accum < 1) throw Bad("accum", $"must be ≥ 1 (got {Accum})");
+        if (Tokens < 1) throw Bad("tokens", $"must be ≥ 1 (got {Tokens})");
+        if (!(Lr > 0) || double.IsInfinity(Lr)) throw Bad("lr", $"must be a positive number (got {Lr})");
+        if (MinLrRatio is < 0 or > 1) throw Bad("min_lr_ratio", $"must be in [0, 1] (got {MinLrRatio})");
+        if (Warmup < -1) throw Bad("warmup", $"must be ≥ 0, or -1 for 5% of the steps (got {Warmup})");
+        if (Beta1 is < 0 or >= 1) throw Bad("beta1", $"must be in [0, 1) (got {Beta1})");
+        if (Beta2 is < 0 or >= 1) throw Bad("beta2", $"must be in [0, 1) (got {Beta2})");
+        if (!(Eps > 0)) throw Bad("eps", $"must be > 0 (got {Eps})");
+        if (WeightDecay < 0) throw Bad("weight_decay", $"must be ≥ 0 (got {WeightDecay})");
+        if (GradClip < 0) throw Bad("grad_clip", $"must be ≥ 0 (got {GradClip})");
+        if (EvalEvery < -1 || EvalEvery == 0) throw Bad("eval_every", $"must be ≥ 1, or -1 for 20 evaluations (got {EvalEvery})");
+        if (EvalWindows < 1) throw Bad("eval_windows", $"must be ≥ 1 (got {EvalWindows})");
+        if (CkptEvery < -1) throw Bad("ckpt_every", $"must be ≥ 0, or -1 for 10 per run (got {CkptEvery})");
+        if (CkptLogUntil < 0) throw Bad("ckpt_log_until", $"must be ≥ 0 (got {CkptLogUntil})");
+        if (Threads < 1) throw Bad("threads", $"must be ≥ 1 (got {Threads})");
+        if (!Tensors.Gemm.Backends.Contains(Gemm)) throw Bad("gemm", $"'{Gemm}' is not a backend; use {string.Join(", ", Tensors.Gemm.Backends)}");
+        if (Windows is not (null or "auto" or WindowLayout.Stream or WindowLayout.AlignedMode))
+            throw Bad("windows", $"must be auto, stream or aligned (got '{Windows}')");
+        return this;
+    }
+
     /// <summary>Checks ranges and replaces the "auto" (-1) fields by concrete values, so train.json records them.</summary>
     public TrainConfig Resolve()
     {
-        if (Batch < 1) throw new UserError($"train: --batch must be ≥ 1 (got {Batch})");
-        if (Seq < 1) throw new UserError($"train: --seq must be ≥ 1 (got {Seq})");
-        if (Accum < 1) throw new UserError($"train: --accum must be ≥ 1 (got {Accum})");
-        if (Tokens < 1) throw new UserError($"train: --tokens must be ≥ 1 (got {Tokens})");
-        if (!(Lr > 0) || double.IsInfinity(Lr)) throw new UserError($"train: --lr must be a positive number (got {Lr})");
-        if (MinLrRatio is < 0 or > 1) throw new UserError($"train: min_lr_ratio must be in [0, 1] (got {MinLrRatio})");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new UserError("train: beta1 and beta2 must be in [0, 1)");
-        if (!(Eps > 0)) throw new UserError($"train: eps must be > 0 (got {Eps})");
-        if (WeightDecay < 0) throw new UserError($"train: weight_decay must be ≥ 0 (got {WeightDecay})");
-        if (GradClip < 0) throw new UserError($"train: grad_clip must be ≥ 0 (got {GradClip})");
-        if (EvalWindows < 1) throw new UserError($"train: eval_windows must be ≥ 1 (got {EvalWindows})");
-        if (Threads < 1) throw new UserError($"train: --threads must be ≥ 1 (got {Threads})");
-        if (Windows is not (null or "auto" or WindowLayout.Stream or WindowLayout.AlignedMode))
-            throw new UserError($"train: --windows must be auto, stream or aligned (got '{Windows}')");
+        Validate();
         if (Windows == WindowLayout.AlignedMode && Separator < 0)
             throw new UserError("train: --windows aligned needs a separator token: train on a data folder whose tokenizer has an end-of-text id, or use --windows stream");
         long steps = TotalSteps;

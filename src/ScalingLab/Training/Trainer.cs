@@ -74,7 +74,7 @@ public sealed class Trainer
     {
         if (train.VocabSize > model.VocabSize || val.VocabSize > model.VocabSize)
             throw new UserError($"train: the data's vocabulary ({Math.Max(train.VocabSize, val.VocabSize)}) is larger than the model's ({model.VocabSize})");
-        if (cfg.Seq > model.NCtx) throw new UserError($"train: --seq {cfg.Seq} exceeds the model's context n_ctx {model.NCtx}");
+        if (cfg.Seq > model.NCtx) throw UserError.ForSetting("train", "seq", $"{cfg.Seq} exceeds the model's context n_ctx {model.NCtx}");
         _runDir = runDir;
         _cfg = cfg;
         _train = train;

@@ -174,3 +174,20 @@ public class KillResumeTests
         Assert.Equal(Losses(whole), Losses(killed));
     }
 }
+
+public class TrainSettingNamesTests
+{
+    [Fact]
+    public void TheSameBadSettingIsAFlagOnTheCliAndAFieldInASpec()
+    {
+        // One check (TrainConfig.Validate), two names: the CLI user typed --seq, the spec's author wrote train.seq.
+        var (code, output, err) = ScalingLab.Tests.Cli.CliRunner.Run("train", "--model", "1x16", "--data", "/nonexistent", "--seq", "0", "--out", "/tmp/never");
+        Assert.NotEqual(0, code);
+        Assert.Equal("", output);
+        Assert.Contains("--seq must be ≥ 1", err);
+        var e = Assert.Throws<ScalingLab.Common.UserError>(() => ScalingLab.Sweeps.SweepSpec.Parse(
+            ScalingLab.Sweeps.SpecText.Parse("name: x\ndata: { dir: d }\naxes: { models: [1x16] }\ntrain: { seq: 0 }"), "/tmp"));
+        Assert.Equal("sweep spec: train.seq must be ≥ 1 (got 0)", e.Message);
+        Assert.Equal("seq", e.Setting);
+    }
+}
