@@ -56,14 +56,29 @@ public sealed record RunConfig
     {
         get
         {
-            var node = JsonSerializer.SerializeToNode(this, Options)!.AsObject();
+            var node = Node();
             node.Remove("data_dir");
             return Canonical.Hash(node);
         }
     }
 
+    /// <summary>
+    /// The stored JSON: training settings added after sweeps were first stored are left out at their neutral value
+    /// (precision fp32, windows auto, no separator, no data folder inside train), so existing runs keep their hash.
+    /// </summary>
+    private JsonObject Node()
+    {
+        var node = JsonSerializer.SerializeToNode(this, Options)!.AsObject();
+        if (node["train"] is JsonObject t)
+        {
+            foreach (var (key, neutral) in new (string, JsonNode?)[] { ("precision", "fp32"), ("windows", null), ("separator", -1), ("data", null) })
+                if (t.ContainsKey(key) && JsonNode.DeepEquals(t[key], neutral)) t.Remove(key);
+        }
+        return node;
+    }
+
     /// <summary>The JSON the registry stores.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => Node().ToJsonString(Options);
 
     /// <summary>Reads a stored config.</summary>
     public static RunConfig FromJson(string json)
