@@ -60,7 +60,7 @@ public static class BenchTrainCommand
                 && BenchGemmCommand.ChildCommand("bench", "gemm") is { } gemmChild && BenchGemmCommand.ChildCommand("bench", "train") is { } self)
             {
                 var err = parse.InvocationConfiguration.Error;
-                var found = GemmBench.ProbeCoreTypes(gemmChild, t, err);
+                var found = GemmBench.ProbeCoreTypes(gemmChild, 1, err);
                 err.WriteLine($"bench train: OpenBLAS's fastest core type here: {found.WinnerCoreName ?? "none ran"}; running the bench with it (child process)");
                 var psi = new ProcessStartInfo(self.File) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
                 foreach (var a in self.Args) psi.ArgumentList.Add(a);
