@@ -11,7 +11,7 @@ namespace ScalingLab.Tests.Interop;
 /// through <see cref="LlmcCheckpoint"/> must reproduce the loss, logits, every gradient and ten AdamW steps it
 /// computed (../shared/data/llmc-gpt2; tolerances from its README, about 10× the spread between llm.c builds).
 /// </summary>
-public class LlmcVectorTests
+public class LlmcVectorTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static string Dir => OutsideData.Shared("llmc-gpt2")!;
     private const int B = 2, T = 32;
@@ -54,6 +54,7 @@ public class LlmcVectorTests
         double maxAbs = 0;
         for (int r = 0; r < B * T; r++)
             for (int v = 0; v < 300; v++) maxAbs = Math.Max(maxAbs, Math.Abs(logits[r * 300 + v] - expected[r * 320 + v]));
+        output.WriteLine($"loss {loss:R} vs llm.c {want:R} (relative {Math.Abs(loss - want) / want:G3}); logits max |Δ| {maxAbs:G3}");
         Assert.True(maxAbs <= 1e-5, $"logits differ from llm.c by up to {maxAbs:G3} (tolerance 1e-5 absolute)");
     }
 
@@ -69,6 +70,7 @@ public class LlmcVectorTests
         var want = new float[model.Gradients.Length];
         LlmcCheckpoint.ToOurs(Floats("expected_grads.bin"), h, model.Params, want);
         var failures = new List<string>();
+        double worstRatio = 0;
         foreach (var p in model.Params)
         {
             var got = model.Gradients.AsSpan(p.Offset, p.Length);
@@ -87,7 +89,9 @@ public class LlmcVectorTests
                 maxDiff = Math.Max(maxDiff, Math.Abs(got[i] - exp[i]));
             }
             if (maxDiff > 1e-5 * maxExp && maxDiff > 1e-9) failures.Add($"{p.Name}: max |Δ| {maxDiff:G3} vs max |g| {maxExp:G3}");
+            worstRatio = Math.Max(worstRatio, maxExp > 0 ? maxDiff / maxExp : maxDiff);
         }
+        output.WriteLine($"gradients: worst per-tensor max |Δ| / max |g| = {worstRatio:G3} over {model.Params.Count} tensors");
         var wpe = model.Param("wpe.weight");
         for (int i = T * 64; i < wpe.Length; i++)
             if (model.Gradients[wpe.Offset + i] != 0) { failures.Add("wpe rows ≥ T have a non-zero gradient"); break; }
@@ -106,9 +110,11 @@ public class LlmcVectorTests
                             a.GetProperty("weight_decay").GetSingle());
         float lr = a.GetProperty("lr").GetSingle();
         var losses = e.GetProperty("losses").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        double worstLoss = 0;
         for (int step = 0; step < 10; step++)
         {
             float loss = model.Forward(x, y, B);
+            worstLoss = Math.Max(worstLoss, Math.Abs(loss - losses[step]));
             Assert.True(Math.Abs(loss - losses[step]) <= 1e-5, $"step {step}: loss {loss:R} vs llm.c {losses[step]:R}");
             model.ZeroGradients();
             model.Backward();
@@ -129,6 +135,7 @@ public class LlmcVectorTests
             double d = Math.Abs(model.Parameters[i] - want[i]);
             if (keyBias.Contains(i)) worstKey = Math.Max(worstKey, d); else worst = Math.Max(worst, d);
         }
+        output.WriteLine($"10 steps: loss max |Δ| {worstLoss:G3}, after 10 {Math.Abs(final - after):G3}; parameters max |Δ| {worst:G3} (key bias {worstKey:G3})");
         Assert.True(worst <= 5e-6, $"parameters after 10 updates differ from llm.c by up to {worst:G3} (tolerance 5e-6)");
         Assert.True(worstKey <= 2e-4, $"key-bias parameters differ by up to {worstKey:G3} (tolerance 2e-4: llm.c's are rounding noise)");
     }
