@@ -31,6 +31,14 @@ if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then
   else
     failed=$((failed + 1)); rc=1
   fi
+  # Its report.html through a real HTML validator (html-validate, installed by scripts/setup.sh): one more test.
+  echo "test.sh: html-validate .artifacts/demo-quick/report.html" >&2
+  if tools/html-validate/node_modules/.bin/html-validate --config tools/html-validate/htmlvalidate.json \
+       "$root/.artifacts/demo-quick/report.html"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); rc=1
+  fi
 fi
 # The papers' experiments at CI size (`reproduce all --quick`): one more test, like the demo.
 if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then

@@ -24,7 +24,7 @@ public static class FitPlot
     public static void Save(string path, IReadOnlyList<FitPoint> points, IScalingLaw law, string title)
     {
         var panels = Panels(points, law, title);
-        foreach (var c in panels) { c.Width = 640; c.Height = 480; }
+        foreach (var c in panels) { c.Width = 640; c.Height = 520; }
         ChartGrid.Save(path, panels, 3);
     }
 
@@ -50,7 +50,7 @@ public static class FitPlot
             chart.Series.Add(new Series($"fit, {label}", grid, curve) { Color = colors[g], Dashed = true, InLegend = false });
         }
         chart.Series.Add(new Series("fitted law (dashed)", [], []) { Color = "#444444", Dashed = true });
-        return chart;
+        return LossRange(chart, points);
     }
 
     /// <summary>Loss vs N per compute budget (runs grouped as Approach 2 does) with the law's IsoFLOP curves and N_opt.</summary>
@@ -79,6 +79,14 @@ public static class FitPlot
         if (optN.Count > 0)
             chart.Series.Add(new Series("fitted N_opt", optN.ToArray(), optL.ToArray())
                 { Kind = SeriesKind.LineMarkers, Color = "#d62728", MarkerRadius = 5, Width = 1 });
+        return LossRange(chart, points);
+    }
+
+    /// <summary>The loss axis spans the measured runs (a little more), not the law's extrapolation beyond them.</summary>
+    private static Chart LossRange(Chart chart, IReadOnlyList<FitPoint> points)
+    {
+        chart.Y.Min = points.Min(p => p.Loss) / 1.08;
+        chart.Y.Max = points.Max(p => p.Loss) * 1.08;
         return chart;
     }
 

@@ -13,7 +13,7 @@ public sealed record ReportText(string Text) : ReportBlock;
 /// <summary>A table with a header row.</summary>
 public sealed record ReportTable(string[] Head, IReadOnlyList<string[]> Rows) : ReportBlock;
 
-/// <summary>A figure: an SVG document (inlined in HTML, a file beside report.md) and its caption.</summary>
+/// <summary>A figure: an SVG document (a file beside report.md, an image in report.html) and its caption.</summary>
 public sealed record ReportFigure(string FileName, string Svg, string Caption) : ReportBlock;
 
 /// <summary>Preformatted text (commands, versions).</summary>
@@ -40,8 +40,10 @@ public sealed class ReportSection(string id, string title)
 }
 
 /// <summary>
-/// Renders sections as report.html (self-contained: inline SVG and CSS, no scripts, nothing fetched) and report.md
-/// (figures as SVG files in report-files/ beside it). Both are written atomically.
+/// Renders sections as report.html (self-contained: CSS inline, each figure an &lt;img&gt; whose source is its SVG as a
+/// data: URI, no scripts, nothing fetched) and report.md (figures as SVG files in report-files/ beside it). Both are
+/// written atomically. A figure is an image, not SVG markup pasted into the page, so it is its own document: ids in
+/// one figure (ScottPlot's clip paths) cannot capture another's, and it renders exactly as its file does.
 /// </summary>
 public static class ReportDocument
 {
@@ -70,7 +72,7 @@ public static class ReportDocument
         sb.Append("h1{border-bottom:2px solid #333}h2{margin-top:2em;border-bottom:1px solid #ccc}\n");
         sb.Append("table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}");
         sb.Append("th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}\n");
-        sb.Append("figure{margin:1em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:90%;color:#555}\n");
+        sb.Append("figure{margin:1em 0}figure img{display:block;max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:90%;color:#555}\n");
         sb.Append("pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:85%}nav li{display:inline;margin-right:1.2em}\n");
         sb.Append("</style></head><body>\n");
         sb.Append($"<h1>{E(title)}</h1>\n<nav><ul>");
@@ -98,7 +100,7 @@ public static class ReportDocument
                         sb.Append("</tbody></table>\n");
                         break;
                     case ReportFigure f:
-                        sb.Append("<figure>\n").Append(InlineSvg(f.Svg)).Append($"\n<figcaption>{E(f.Caption)}</figcaption></figure>\n");
+                        sb.Append("<figure>\n").Append(Image(f)).Append($"\n<figcaption>{E(f.Caption)}</figcaption></figure>\n");
                         break;
                 }
             }
@@ -139,10 +141,28 @@ public static class ReportDocument
 
     private static string Md(string s) => s.Replace("|", "\\|").Replace("\n", " ");
 
-    // An SVG file may start with an XML declaration or a doctype; inside HTML only the <svg> element belongs.
-    private static string InlineSvg(string svg)
+    /// <summary>
+    /// The figure as an &lt;img&gt;: its SVG as a base64 data: URI, its size from the SVG's width and height (so the
+    /// page lays out before decoding), its caption as the alternative text, and its file name in data-file (the render
+    /// check opens that file to compare).
+    /// </summary>
+    private static string Image(ReportFigure f)
     {
-        int i = svg.IndexOf("<svg", StringComparison.Ordinal);
-        return i < 0 ? $"<pre>{E(svg)}</pre>" : svg[i..];
+        var (w, h) = SvgSize(f.Svg);
+        string size = w > 0 && h > 0 ? $" width=\"{w}\" height=\"{h}\"" : "";
+        string data = Convert.ToBase64String(Encoding.UTF8.GetBytes(f.Svg));
+        return $"<img src=\"data:image/svg+xml;base64,{data}\" alt=\"{E(f.Caption)}\"{size} data-file=\"{E(FilesDir + "/" + f.FileName)}\">";
+    }
+
+    /// <summary>The width and height attributes of an SVG's root element in pixels (0 when absent).</summary>
+    public static (int Width, int Height) SvgSize(string svg)
+    {
+        var root = System.Text.RegularExpressions.Regex.Match(svg, "<svg\\b[^>]*>");
+        int Attr(string name)
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(root.Value, $"\\b{name}=\"([0-9.]+)\"");
+            return m.Success ? (int)Math.Round(double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)) : 0;
+        }
+        return root.Success ? (Attr("width"), Attr("height")) : (0, 0);
     }
 }

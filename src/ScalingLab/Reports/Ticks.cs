@@ -15,31 +15,13 @@ public enum AxisScale
 public readonly record struct Tick(double Value, string Label, bool Major);
 
 /// <summary>
-/// Readable ticks: linear axes step by 1, 2 or 5 × 10^k; log axes put a labelled major tick at each
+/// Ticks for log axes, which ScottPlot lacks (it draws log10 of the data; <see cref="ChartRenderer"/> hands it these):
+/// linear steps of 1, 2 or 5 × 10^k (also under half a decade); log axes put a labelled major tick at each
 /// power of ten (thinned when there are many decades) with minor ticks at 2..9 × 10^k, and label
 /// 2 and 5 (or every minor tick) when the range spans too few decades to read otherwise.
 /// </summary>
 public static class Ticks
 {
-    /// <summary>Range [lo, hi] widened to round values: to a tick step (linear) or to whole decades if close (log).</summary>
-    public static (double Lo, double Hi) NiceRange(double lo, double hi, AxisScale scale)
-    {
-        if (scale == AxisScale.Log)
-        {
-            if (!(lo > 0)) lo = hi > 0 ? hi / 10 : 1;
-            if (!(hi > lo)) { lo /= 2; hi = lo * 4; }
-            double l = Math.Log10(lo), h = Math.Log10(hi);
-            // Snap to a whole decade when it costs less than a quarter of the span: plots look tidier.
-            double span = h - l, fl = Math.Floor(l), ch = Math.Ceiling(h);
-            if (l - fl < 0.25 * span) l = fl; else l -= 0.03 * span;
-            if (ch - h < 0.25 * span) h = ch; else h += 0.03 * span;
-            return (Math.Pow(10, l), Math.Pow(10, h));
-        }
-        if (!(hi > lo)) { double pad = lo == 0 ? 1 : Math.Abs(lo) * 0.1; lo -= pad; hi += pad; }
-        double step = LinearStep(lo, hi, 6);
-        return (Math.Floor(lo / step + 1e-9) * step, Math.Ceiling(hi / step - 1e-9) * step);
-    }
-
     /// <summary>The ticks for an axis showing [lo, hi].</summary>
     public static IReadOnlyList<Tick> For(double lo, double hi, AxisScale scale) =>
         scale == AxisScale.Log ? LogTicks(lo, hi) : LinearTicks(lo, hi);

@@ -49,36 +49,49 @@ public class ChartTests
     }
 
     [Fact]
-    public void NiceRangeSnapsToDecadesAndSteps()
-    {
-        Assert.Equal((1e2, 1e5), Ticks.NiceRange(1.3e2, 9e4, AxisScale.Log));
-        var (lo, hi) = Ticks.NiceRange(0.13, 0.38, AxisScale.Linear);
-        Assert.Equal(0.10, lo, 12);
-        Assert.Equal(0.40, hi, 12);
-    }
-
-    [Fact]
-    public void SvgIsWellFormedAndPlacesLogPointsByDecade()
+    public void SvgIsWellFormedScalableAndEscapesText()
     {
         var chart = new Chart("loss vs N", "parameters N", "loss", AxisScale.Log, AxisScale.Log);
-        chart.X.Min = 1e2; chart.X.Max = 1e4; chart.Y.Min = 1; chart.Y.Max = 100;
         chart.Scatter("runs", [1e2, 1e3, 1e4, -5, double.NaN], [1, 10, 100, 3, 3]);
         chart.Line("fit <α=0.3 & β>", [1e2, 1e4], [1, 100], dashed: true);
         chart.Band("90% band", [1e2, 1e4], [1, 50], [2, 100]);
         var doc = XDocument.Parse(chart.ToSvg());
-        var circles = doc.Descendants(S + "circle")
-            .Select(c => (X: double.Parse(c.Attribute("cx")!.Value, CultureInfo.InvariantCulture),
-                          Y: double.Parse(c.Attribute("cy")!.Value, CultureInfo.InvariantCulture)))
-            .ToList();
-        // Legend dot + three valid points; the negative x and NaN are skipped on a log axis.
-        Assert.Equal(4, circles.Count);
-        var pts = circles.Take(3).ToList();
-        Assert.Equal((pts[0].X + pts[2].X) / 2, pts[1].X, 0);   // 1e3 halfway between 1e2 and 1e4
-        Assert.Equal((pts[0].Y + pts[2].Y) / 2, pts[1].Y, 0);
-        Assert.True(pts[2].Y < pts[0].Y);                          // larger y is higher up
-        Assert.Contains(doc.Descendants(S + "text"), t => t.Value == "fit <α=0.3 & β>"); // escaped, round-trips
-        Assert.Single(doc.Descendants(S + "polygon"));
-        Assert.Contains(doc.Descendants(S + "text"), t => t.Value == "1000");
+        Assert.Equal("0 0 900 600", doc.Root!.Attribute("viewBox")!.Value);
+        Assert.Contains(doc.Descendants(S + "text"), t => t.Value.Trim() == "fit <α=0.3 & β>"); // escaped, round-trips
+        var ids = doc.Descendants().Select(e => e.Attribute("id")?.Value).OfType<string>().ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public void LogAxisPlacesPointsByDecade()
+    {
+        // Three points a decade apart on log-log axes with fixed ends: in the picture the middle one is halfway.
+        var chart = new Chart("", "N", "loss", AxisScale.Log, AxisScale.Log) { Width = 600, Height = 500 };
+        chart.X.Min = 50; chart.X.Max = 2e4; chart.Y.Min = 0.5; chart.Y.Max = 200;
+        chart.Series.Add(new Series("runs", [1e2, 1e3, 1e4], [1, 10, 100]) { Kind = SeriesKind.Scatter, Color = "#d62728", MarkerRadius = 5, InLegend = false });
+        string png = Path.Combine(Path.GetTempPath(), $"scalinglab-chart-{Environment.ProcessId}.png");
+        chart.Save(png);
+        try
+        {
+            var img = PngImage.Read(png);
+            Assert.Equal((600, 500), (img.Width, img.Height));
+            // Red pixels, grouped into three blobs by x.
+            var red = new List<(int X, int Y)>();
+            for (int y = 0; y < img.Height; y++)
+                for (int x = 0; x < img.Width; x++)
+                    if (img[x, y] is var p && p.R > 180 && p.G < 90 && p.B < 90) red.Add((x, y));
+            var blobs = red.OrderBy(p => p.X).Aggregate(new List<List<(int X, int Y)>>(), (acc, p) =>
+            {
+                if (acc.Count == 0 || p.X - acc[^1][^1].X > 3) acc.Add([]);
+                acc[^1].Add(p);
+                return acc;
+            }).Select(b => (X: b.Average(p => p.X), Y: b.Average(p => p.Y))).ToList();
+            Assert.Equal(3, blobs.Count);
+            Assert.Equal((blobs[0].X + blobs[2].X) / 2, blobs[1].X, 1.0);
+            Assert.Equal((blobs[0].Y + blobs[2].Y) / 2, blobs[1].Y, 1.0);
+            Assert.True(blobs[2].Y < blobs[0].Y); // larger y is higher up
+        }
+        finally { File.Delete(png); }
     }
 
     [Fact]
@@ -88,17 +101,24 @@ public class ChartTests
         var bars = chart.Bars.Single();
         Assert.Equal([0, 0.5], bars.Left);
         Assert.Equal([2, 3], bars.Height); // [0, 0.5) holds 0 and 0.1; [0.5, 1] holds 0.5, 0.99, 1.0
-        var doc = XDocument.Parse(chart.ToSvg());
-        Assert.NotEmpty(doc.Descendants(S + "rect"));
+        Assert.NotEmpty(XDocument.Parse(chart.ToSvg()).Descendants(S + "path"));
     }
 
     [Fact]
-    public void GridPlacesPanelsSideBySide()
+    public void GridFitsTheReportColumnWithUniqueIds()
     {
-        var a = new Chart("a").Line("x", [0, 1], [0, 1]);
-        var b = new Chart("b").Line("y", [0, 1], [1, 0]);
-        var doc = XDocument.Parse(ChartGrid.ToSvg([a, b], 2));
-        Assert.Equal("1800", doc.Root!.Attribute("width")!.Value);
-        Assert.Equal(2, doc.Descendants(S + "clipPath").Select(c => c.Attribute("id")!.Value).Distinct().Count());
+        var a = new Chart("a") { Width = 560, Height = 400 }.Line("x", [0, 1], [0, 1]);
+        var b = new Chart("b") { Width = 560, Height = 400 }.Line("y", [0, 1], [1, 0]);
+        var doc = XDocument.Parse(ChartGrid.ToSvg([a, b, a, b], 2));
+        // Two 560-px panels do not fit 1060 px: scaled to 530 × 378 each, 2 × 2.
+        Assert.Equal("1060", doc.Root!.Attribute("width")!.Value);
+        Assert.Equal("756", doc.Root!.Attribute("height")!.Value);
+        var clips = doc.Descendants(S + "clipPath").Select(c => c.Attribute("id")!.Value).ToList();
+        Assert.True(clips.Count >= 4);
+        Assert.Equal(clips.Count, clips.Distinct().Count());
+        // Three 640-px panels: two columns, two rows.
+        var wide = Enumerable.Range(0, 3).Select(_ => new Chart("w") { Width = 640, Height = 480 }.Line("x", [0, 1], [0, 1])).ToList();
+        var w = XDocument.Parse(ChartGrid.ToSvg(wide, 3)).Root!;
+        Assert.Equal(("1060", "794"), (w.Attribute("width")!.Value, w.Attribute("height")!.Value));
     }
 }

@@ -69,7 +69,9 @@ public sealed class ReportTests : IDisposable
         Assert.DoesNotContain("src=\"http", text);
         Assert.DoesNotContain("<?xml", text);
         foreach (var s in sections) Assert.Contains($"<section id=\"{s.Id}\">", text);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, "<svg ").Count); // loss curves + loss vs N
+        // loss curves + loss vs N, each an image of its own SVG (no markup pasted into the page)
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, "<img src=\"data:image/svg\\+xml;base64,").Count);
+        Assert.DoesNotContain("<svg", text);
         Assert.Contains("main-2x32-d16k-s1", text); // run names in the table
         string md = File.ReadAllText(Path.Combine(folder.Dir, "report.md"));
         Assert.Contains("## Loss curves", md);
