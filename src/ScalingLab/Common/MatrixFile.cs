@@ -59,9 +59,15 @@ public static partial class MatrixFile
         int major = bytes[6];
         int headerLen, offset;
         if (major == 1) { headerLen = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)); offset = 10; }
-        else if (major is 2 or 3 && bytes.Length >= 12) { headerLen = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8))); offset = 12; }
+        else if (major is 2 or 3 && bytes.Length >= 12)
+        {
+            uint len = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+            if (len > bytes.Length) throw new UserError($"{path}: truncated .npy header");
+            headerLen = (int)len;
+            offset = 12;
+        }
         else throw new UserError($"{path}: .npy format version {major} is not supported (1, 2 or 3)");
-        if (offset + headerLen > bytes.Length) throw new UserError($"{path}: truncated .npy header");
+        if ((long)offset + headerLen > bytes.Length) throw new UserError($"{path}: truncated .npy header");
         string header = Encoding.UTF8.GetString(bytes, offset, headerLen);
         int dataStart = offset + headerLen;
 
@@ -71,7 +77,8 @@ public static partial class MatrixFile
         var shapeMatch = ShapeRegex().Match(header);
         if (!shapeMatch.Success) throw new UserError($"{path}: .npy header has no 'shape'");
         int[] shape = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
+                         : throw new UserError($"{path}: .npy shape entry '{Shorten(s)}' is not a non-negative integer")).ToArray();
         if (shape.Length is not (1 or 2)) throw new UserError($"{path}: .npy array has {shape.Length} dimensions; save a 2-D (samples × features) array");
         int rows = shape[0], cols = shape.Length == 2 ? shape[1] : 1;
         if (rows < 1 || cols < 1) throw new UserError($"{path}: .npy array is empty");

@@ -13,11 +13,15 @@ public sealed class UserError : Exception
     private readonly string? _text;
 
     /// <summary>An error with a finished message.</summary>
-    public UserError(string message, int exitCode = 1) : base(message)
+    public UserError(string message, int exitCode = 1) : base(OneLine(message))
     {
-        _text = message;
+        _text = OneLine(message);
         ExitCode = exitCode == 0 ? 1 : exitCode;
     }
+
+    /// <summary>Line breaks (from a quoted file or a library's message) become spaces: the message is one line.</summary>
+    private static string OneLine(string message) =>
+        message.Contains('\n') || message.Contains('\r') ? message.ReplaceLineEndings(" ") : message;
 
     private UserError(string? context, string setting, string problem, Func<string, string> name, int exitCode) : base(null)
     {
@@ -44,7 +48,7 @@ public sealed class UserError : Exception
     public string? SettingName { get; }
 
     /// <inheritdoc />
-    public override string Message => _text ?? $"{(Context is null ? "" : Context + ": ")}{SettingName} {Problem}";
+    public override string Message => _text ?? OneLine($"{(Context is null ? "" : Context + ": ")}{SettingName} {Problem}");
 
     /// <summary>The CLI's name of a setting key: "eval_windows" → "--eval-windows".</summary>
     public static string Flag(string key) => "--" + key.Replace('_', '-');

@@ -21,12 +21,18 @@ public static class SpecText
         {
             try
             {
-                return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
-                       ?? throw new UserError($"{source}: the top level must be an object");
+                var root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                           ?? throw new UserError($"{source}: the top level must be an object");
+                Materialize(root); // objects are built lazily: a duplicate key must fail here, not in the middle of the checks
+                return root;
             }
             catch (JsonException e)
             {
                 throw new UserError($"{source}: malformed JSON ({e.Message.Split('\n')[0]})");
+            }
+            catch (ArgumentException e)
+            {
+                throw new UserError($"{source}: a field is given twice ({e.Message.Split('\n')[0]})");
             }
         }
         var yaml = new YamlStream();
@@ -38,9 +44,34 @@ public static class SpecText
         {
             throw new UserError($"{source}: malformed YAML at line {e.Start.Line}, column {e.Start.Column} ({e.Message.Split('\n')[0]})");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner and parser throw these on some malformed input (found by the fuzz tests).
+            throw new UserError($"{source}: malformed YAML (a value could not be read); check quotes and brackets");
+        }
         if (yaml.Documents.Count == 0) throw new UserError($"{source}: the file is empty; see 'scalinglab sweep --help' for an example");
-        return ToJson(yaml.Documents[0].RootNode) as JsonObject
-               ?? throw new UserError($"{source}: the top level must be a mapping of fields");
+        try
+        {
+            return ToJson(yaml.Documents[0].RootNode) as JsonObject
+                   ?? throw new UserError($"{source}: the top level must be a mapping of fields");
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserError($"{source}: a field is given twice ({e.Message.Split('\n')[0]})");
+        }
+        catch (InvalidCastException)
+        {
+            throw new UserError($"{source}: a mapping key is not a plain value (a list or a mapping used as a key)");
+        }
+    }
+
+    private static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o: foreach (var kv in o) Materialize(kv.Value); break;
+            case JsonArray a: foreach (var x in a) Materialize(x); break;
+        }
     }
 
     /// <summary>Reads and parses a spec file; a missing file is a one-line <see cref="UserError"/>.</summary>
@@ -68,7 +99,7 @@ public static class SpecText
         if (v is "true" or "True") return JsonValue.Create(true);
         if (v is "false" or "False") return JsonValue.Create(false);
         if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long l)) return JsonValue.Create(l);
-        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)) return JsonValue.Create(d);
+        if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)) return JsonValue.Create(d);
         return JsonValue.Create(v);
     }
 }

@@ -117,7 +117,9 @@ public static partial class HfWeights
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(index));
+            byte[] bytes = File.ReadAllBytes(index);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new UserError($"checkpoint: {index} is not valid UTF-8");
+            using var doc = JsonDocument.Parse(bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var wm) || wm.ValueKind != JsonValueKind.Object)
                 throw new UserError($"checkpoint: {index} has no weight_map object");
             foreach (var p in wm.EnumerateObject())

@@ -184,6 +184,8 @@ public static class SafeTensors
     private static List<Tensor> ParseHeader(byte[] headerBytes, long dataLength, Func<string, UserError> bad)
     {
         JsonDocument doc;
+        // JsonDocument leaves invalid UTF-8 inside strings to be found when a name is read (found by the fuzz tests).
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw bad("the header is not valid UTF-8");
         try
         {
             doc = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { MaxDepth = 8 });
