@@ -14,7 +14,7 @@ internal static class SharedOptions
     {
         var o = new Option<string>("--gemm")
         {
-            Description = $"GEMM backend{(use is null ? "" : " " + use)}: {string.Join(", ", Tensors.Gemm.Backends)} (auto picks the faster of managed and OpenBLAS here)",
+            Description = $"GEMM backend{(use is null ? "" : " " + use)}; auto picks the faster of managed and OpenBLAS on this machine, a named one gives the same bits everywhere",
             DefaultValueFactory = _ => fallback,
         };
         o.AcceptOnlyFromAmong([.. Tensors.Gemm.Backends]);

@@ -12,8 +12,8 @@ public static class BenchDataCommand
     {
         var mb = new Option<double>("--mb") { Description = "size of the generated corpus in MB", DefaultValueFactory = _ => 50.0 };
         var merges = new Option<int>("--merges") { Description = "BPE merges (vocabulary = 256 + merges + 1)", DefaultValueFactory = _ => 4096 };
-        var threads = new Option<int>("--threads") { Description = "encoding threads", DefaultValueFactory = _ => 2 };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var threads = SharedOptions.Threads("encoding threads", 2);
+        var json = SharedOptions.Json();
         var cmd = new Command("data",
             "BPE encoding throughput (MB/s of UTF-8 text) beside the textbook GPT-2 encoder, and shard writing\n" +
             "throughput beside a plain file write, on a synthetic corpus generated here.\n\n" +

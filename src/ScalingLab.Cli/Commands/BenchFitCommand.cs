@@ -16,8 +16,8 @@ public static class BenchFitCommand
     {
         var csv = new Option<string>("--csv") { Description = "the Chinchilla points (Epoch AI's svg_extracted_data.csv)", DefaultValueFactory = _ => DefaultCsv };
         var resamples = new Option<int>("--resamples") { Description = "bootstrap refits to time", DefaultValueFactory = _ => 1000 };
-        var threads = new Option<int>("--threads") { Description = "worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var threads = SharedOptions.Threads("worker threads");
+        var json = SharedOptions.Json();
         var cmd = new Command("fit",
             "Time one Approach-3 fit from Hoffmann's full 4,500-start grid and 1,000 bootstrap refits on the\n" +
             "Chinchilla points (drop 5 highest-loss, D = C/(6N)); MathNet's L-BFGS on every 10th start as the reference.\n\n" +

@@ -14,10 +14,10 @@ public static class BenchRadiusCommand
     {
         var count = new Option<int>("--count") { Description = "number of vectors", DefaultValueFactory = _ => 100_000 };
         var dim = new Option<int>("--dim") { Description = "vector dimension", DefaultValueFactory = _ => 1024 };
-        var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas", DefaultValueFactory = _ => "auto" };
+        var threads = SharedOptions.Threads("threads");
+        var gemm = SharedOptions.Gemm();
         var block = new Option<int>("--block") { Description = "rows/columns per distance block", DefaultValueFactory = _ => 2048 };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var json = SharedOptions.Json();
         var cmd = new Command("radius",
             "Exact nearest-neighbour radius search (memory radius) over random vectors: seconds and GFLOP/s of the\n" +
             "distance GEMMs beside the GEMM's ceiling measured in the same run (target: effective ≥ 70% of it).\n\n" +

@@ -15,8 +15,8 @@ public static class BenchTrainCommand
     /// <summary>The `bench train` sub-verb.</summary>
     public static Command Create()
     {
-        var threads = new Option<int>("--threads") { Description = "threads for GEMM, kernels and AdamW", DefaultValueFactory = _ => 2 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas", DefaultValueFactory = _ => "auto" };
+        var threads = SharedOptions.Threads("threads for GEMM, kernels and AdamW", 2);
+        var gemm = SharedOptions.Gemm();
         var steps = new Option<int>("--steps") { Description = "timed steps per shape after one warm-up; the median is kept", DefaultValueFactory = _ => 3 };
         var shapes = new Option<string?>("--shapes") { Description = "only these rows, e.g. \"2x128,6x384\" (default: all)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object (rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu)" };

@@ -45,7 +45,7 @@ public static class DataCommand
     private static Command Tokenize()
     {
         var input = new Option<string>("--input") { Description = "a UTF-8 text file, a folder of text files, or a JSONL file (with --field)", Required = true };
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var output = SharedOptions.DataOut();
         var tokenizer = new Option<string>("--tokenizer") { Description = "bpe (train byte-level BPE here), char, word, or a tokenizer.json to reuse", DefaultValueFactory = _ => "bpe" };
         var vocab = new Option<int>("--vocab") { Description = "BPE vocabulary size: 256 bytes + merges + end-of-text (at least 257)", DefaultValueFactory = _ => 4096 };
         var gpt2Vocab = new Option<string?>("--gpt2-vocab") { Description = "use Hugging Face GPT-2 files: vocab.json (with --gpt2-merges)" };
@@ -56,8 +56,8 @@ public static class DataCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the train/val split", DefaultValueFactory = _ => 1UL };
         var percent = new Option<double>("--train-percent") { Description = "keep the first p% of training documents (e.g. 1, 10, 100)", DefaultValueFactory = _ => 100.0 };
         var tokens = new Option<long?>("--train-tokens") { Description = "keep exactly D training tokens (the last document is cut)" };
-        var threads = new Option<int>("--threads") { Description = "threads for BPE training and tokenising", DefaultValueFactory = _ => 2 };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var threads = SharedOptions.Threads("threads for BPE training and tokenising", 2);
+        var json = SharedOptions.Json("the data manifest");
         var cmd = new Command("tokenize",
             "Corpus → data folder: split documents train/val by a seeded hash, train (or load) a tokenizer on the\n" +
             "training documents, tokenise in parallel, write uint16/uint32 shards and manifest.json.\n\n" +
@@ -191,7 +191,7 @@ public static class DataCommand
     private static Command Stats()
     {
         var dir = new Argument<string>("dir") { Description = "a data folder" };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var json = SharedOptions.Json("the data manifest");
         var cmd = new Command("stats",
             "Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
             "The shards are opened and checked (headers, lengths, tokenizer hash).\n\n" +
@@ -212,7 +212,6 @@ public static class DataCommand
 
     private static Command Qf()
     {
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
         var from = new Option<string?>("--from") { Description = "read the original files (question.train/dev/test/gen) from this folder instead of generating" };
         var seed = new Option<ulong>("--seed") { Description = "generator seed", DefaultValueFactory = _ => Qf0.Seed };
         var train = new Option<int>("--train") { Description = "training lines", DefaultValueFactory = _ => Qf0.Train };
@@ -220,128 +219,107 @@ public static class DataCommand
         var test = new Option<int>("--test") { Description = "test lines", DefaultValueFactory = _ => Qf0.Test };
         var gen = new Option<int>("--gen") { Description = "generalisation lines (subject relative clauses)", DefaultValueFactory = _ => Qf0.Gen };
         var grammar = new Option<string?>("--grammar") { Description = "a .gr grammar file (default: McCoy et al.'s question.gr, built in)" };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
-        var cmd = new Command("qf",
+        return GeneratorCommand("qf",
             "Question formation (McCoy, Frank & Linzen 2020): generate decl/quest lines from the grammar, or read the\n" +
             "original files, and write them as they are plus word-level token shards (TAB → space, one line per\n" +
             "sequence) with splits train, val (= dev), test and gen.\n\n" +
             "Examples:\n" +
             "  scalinglab data qf --out data/qf\n" +
             "  scalinglab data qf --train 20000 --seed 7 --out data/qf20k\n" +
-            "  scalinglab data qf --from /work/shared/data/question_formation --out data/qf-real");
-        foreach (var o in new Option[] { output, from, seed, train, dev, test, gen, grammar, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
-        {
-            var sw = Stopwatch.StartNew();
-            string outDir = parse.GetValue(output)!;
-            var m = GeneratedData.Write(outDir, new QfOptions
+            "  scalinglab data qf --from /work/shared/data/question_formation --out data/qf-real", [from, seed, train, dev, test, gen, grammar],
+            (parse, dir, progress) => GeneratedData.Write(dir, new QfOptions
             {
                 Seed = parse.GetValue(seed), Train = parse.GetValue(train), Dev = parse.GetValue(dev), Test = parse.GetValue(test),
                 Gen = parse.GetValue(gen), Grammar = parse.GetValue(grammar), From = parse.GetValue(from),
-            });
-            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
-            return 0;
-        });
-        return cmd;
+            }));
     }
 
     private static Command Markov()
     {
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
         var order = new Option<int>("--order") { Description = "symbols of context k", DefaultValueFactory = _ => Markov0.Order };
         var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Markov0.Vocab };
         var tokens = new Option<long>("--tokens") { Description = "training tokens", DefaultValueFactory = _ => Markov0.Tokens };
-        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var valTokens = ValTokens();
         var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => Markov0.Concentration };
         var seed = new Option<ulong>("--seed") { Description = "seed of the chain and the samples", DefaultValueFactory = _ => Markov0.Seed };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
-        var cmd = new Command("markov",
+        return GeneratorCommand("markov",
             "Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
             "entropy rate Σ π(s)·H(P(·|s)) (nats/token) goes into the manifest as the true irreducible loss.\n\n" +
             "Examples:\n" +
             "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
-            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json");
-        foreach (var o in new Option[] { output, order, vocab, tokens, valTokens, alpha, seed, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
-        {
-            var sw = Stopwatch.StartNew();
-            long n = parse.GetValue(tokens);
-            string outDir = parse.GetValue(output)!;
-            var m = GeneratedData.Write(outDir, new MarkovOptions
+            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json", [order, vocab, tokens, valTokens, alpha, seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, new MarkovOptions
             {
-                Order = parse.GetValue(order), Vocab = parse.GetValue(vocab), Concentration = parse.GetValue(alpha), Tokens = n,
+                Order = parse.GetValue(order), Vocab = parse.GetValue(vocab), Concentration = parse.GetValue(alpha), Tokens = parse.GetValue(tokens),
                 ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, Progress(parse.InvocationConfiguration.Error, "markov"));
-            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
-            return 0;
-        });
-        return cmd;
+            }, progress));
     }
 
     private static Command Zipf()
     {
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
         var keys = new Option<int>("--keys") { Description = "number of keys K (Zipf ranks)", DefaultValueFactory = _ => Zipf0.Keys };
         var exponent = new Option<double>("--exponent") { Description = "Zipf exponent a of the key frequencies p_i ∝ i^-a", DefaultValueFactory = _ => Zipf0.Exponent };
         var symbols = new Option<int>("--symbols") { Description = "symbols V of codes and values", DefaultValueFactory = _ => Zipf0.Symbols };
         var keyLength = new Option<int>("--key-length") { Description = "symbols per key code", DefaultValueFactory = _ => Zipf0.KeyLength };
         var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => Zipf0.ValueLength };
         var tokens = new Option<long>("--tokens") { Description = "training tokens (rounded down to whole records)", DefaultValueFactory = _ => Zipf0.Tokens };
-        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var valTokens = ValTokens();
         var seed = new Option<ulong>("--seed") { Description = "seed of the codes, values and samples", DefaultValueFactory = _ => Zipf0.Seed };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
-        var cmd = new Command("zipf",
+        return GeneratorCommand("zipf",
             "Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
             "Zipf frequencies (Michaud et al. 2023; Hutter 2021); the exact entropy rate H(p)/R goes into the manifest.\n\n" +
             "Examples:\n" +
             "  scalinglab data zipf --keys 8192 --exponent 1.3 --tokens 5000000 --out data/zipf\n" +
-            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json");
-        foreach (var o in new Option[] { output, keys, exponent, symbols, keyLength, valueLength, tokens, valTokens, seed, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
-        {
-            var sw = Stopwatch.StartNew();
-            long n = parse.GetValue(tokens);
-            string outDir = parse.GetValue(output)!;
-            var m = GeneratedData.Write(outDir, new ZipfOptions
+            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json", [keys, exponent, symbols, keyLength, valueLength, tokens, valTokens, seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, new ZipfOptions
             {
                 Keys = parse.GetValue(keys), Exponent = parse.GetValue(exponent), Symbols = parse.GetValue(symbols),
-                KeyLength = parse.GetValue(keyLength), ValueLength = parse.GetValue(valueLength), Tokens = n,
+                KeyLength = parse.GetValue(keyLength), ValueLength = parse.GetValue(valueLength), Tokens = parse.GetValue(tokens),
                 ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, Progress(parse.InvocationConfiguration.Error, "zipf"));
-            Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
-            return 0;
-        });
-        return cmd;
+            }, progress));
     }
 
     private static Command Memorize()
     {
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
         var sequences = new Option<int>("--sequences") { Description = "number d of distinct sequences", DefaultValueFactory = _ => Memorize0.Sequences };
         var length = new Option<int>("--length") { Description = "symbols per sequence L (a newline follows each)", DefaultValueFactory = _ => Memorize0.Length };
         var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Memorize0.Vocab };
         var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => Memorize0.MinDistance };
         var tokens = new Option<long>("--tokens") { Description = "training tokens (whole sequences)", DefaultValueFactory = _ => Memorize0.Tokens };
-        var valTokens = new Option<long?>("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+        var valTokens = ValTokens();
         var seed = new Option<ulong>("--seed") { Description = "seed", DefaultValueFactory = _ => Memorize0.Seed };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
-        var cmd = new Command("memorize",
+        return GeneratorCommand("memorize",
             "Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
             "ln d / (L + 1) nats/token in the manifest.\n\n" +
             "Examples:\n" +
             "  scalinglab data memorize --sequences 1000 --length 31 --vocab 64 --out data/mem\n" +
-            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep");
-        foreach (var o in new Option[] { output, sequences, length, vocab, distance, tokens, valTokens, seed, json }) cmd.Options.Add(o);
+            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep", [sequences, length, vocab, distance, tokens, valTokens, seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, new MemorizeOptions
+            {
+                Sequences = parse.GetValue(sequences), Length = parse.GetValue(length), Vocab = parse.GetValue(vocab),
+                MinDistance = parse.GetValue(distance), Tokens = parse.GetValue(tokens), ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
+            }, progress));
+    }
+
+    /// <summary>--val-tokens of the corpus generators.</summary>
+    private static Option<long?> ValTokens() => new("--val-tokens") { Description = "validation tokens (default: a tenth of --tokens)" };
+
+    /// <summary>
+    /// A generator verb: its own options plus --out and --json; the action writes the folder through the library
+    /// (<paramref name="write"/>: parse result, folder, progress) and prints the manifest.
+    /// </summary>
+    private static Command GeneratorCommand(string name, string help, Option[] options,
+                                            Func<ParseResult, string, Action<string>, DataManifest> write)
+    {
+        var output = SharedOptions.DataOut();
+        var json = SharedOptions.Json("the data manifest");
+        var cmd = new Command(name, help);
+        foreach (var o in options.Prepend(output).Append(json)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var sw = Stopwatch.StartNew();
-            long n = parse.GetValue(tokens);
             string outDir = parse.GetValue(output)!;
-            var m = GeneratedData.Write(outDir, new MemorizeOptions
-            {
-                Sequences = parse.GetValue(sequences), Length = parse.GetValue(length), Vocab = parse.GetValue(vocab),
-                MinDistance = parse.GetValue(distance), Tokens = n, ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, Progress(parse.InvocationConfiguration.Error, "memorize"));
+            var m = write(parse, outDir, Progress(parse.InvocationConfiguration.Error, name));
             Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
             return 0;
         });

@@ -11,13 +11,13 @@ public static class DataEnglishCommand
     /// <summary>The `data english` verb.</summary>
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "data folder to create (replaced if it exists)", Required = true };
+        var output = SharedOptions.DataOut();
         var vocab = new Option<int>("--vocab") { Description = "BPE vocabulary size: 256 bytes + merges + end-of-text (at least 257)", DefaultValueFactory = _ => 4096 };
         var valFraction = new Option<double>("--val-fraction") { Description = "fraction of documents for validation (split by a seeded hash of each document)", DefaultValueFactory = _ => 0.02 };
         var seed = new Option<ulong>("--seed") { Description = "seed of the document split", DefaultValueFactory = _ => 1UL };
-        var threads = new Option<int>("--threads") { Description = "threads for BPE training and tokenising", DefaultValueFactory = _ => 2 };
+        var threads = SharedOptions.Threads("threads for BPE training and tokenising", 2);
         var maxBytes = new Option<long?>("--max-bytes-per-source") { Description = "keep at most this many bytes of each source (a quick subset)" };
-        var json = new Option<bool>("--json") { Description = "print the manifest as one JSON object" };
+        var json = SharedOptions.Json("the data manifest");
         var cmd = new Command("english",
             "Natural English from packages a fresh Debian machine can install: fortune cookies (fortunes, fortunes-min),\n" +
             "the Jargon File (jargon-text), the King James Bible (bible-kjv), WordNet glosses (wordnet-base) and the Brown\n" +

@@ -43,8 +43,8 @@ public static class DynamicsCommand
         var initRatio = new Option<double>("--init-ratio") { Description = "with --per-rule init: fraction of its initial PER a layer must keep to count as large", DefaultValueFactory = _ => 1.0 };
         var paramPer = new Option<double>("--param-per") { Description = "with --per-rule absolute: parameter PER at the end that counts as large", DefaultValueFactory = _ => 0.95 };
         var gradPer = new Option<double>("--grad-per") { Description = "with --per-rule absolute: gradient PER that counts as large, relative to the model's largest", DefaultValueFactory = _ => 0.90 };
-        var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
+        var threads = SharedOptions.Threads("threads");
+        var gemm = SharedOptions.Gemm();
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings)" };
         foreach (var o in new Option[] { runs, seriesDirs, seqLen, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json })
             cmd.Options.Add(o);
@@ -159,9 +159,9 @@ public static class DynamicsCommand
         var scale = new Option<double>("--scale") { Description = "fraction of the 50 checkpoints to run (the per-comparison shape stays n × D; seconds are extrapolated)", DefaultValueFactory = _ => 1.0 };
         var tokens = new Option<int>("--tokens") { Description = "n, tokens per activation matrix", DefaultValueFactory = _ => CkaBench.FullTokens };
         var dim = new Option<int>("--dim") { Description = "D, the model width", DefaultValueFactory = _ => CkaBench.FullDim };
-        var threads = new Option<int>("--threads") { Description = "GEMM threads (0 = all processors)", DefaultValueFactory = _ => 0 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas", DefaultValueFactory = _ => "auto" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var threads = SharedOptions.Threads("GEMM threads");
+        var gemm = SharedOptions.Gemm();
+        var json = SharedOptions.Json();
         var cmd = new Command("cka",
             "CKA of 16 layers × 2 sites × 50 checkpoints at n = 16,384 tokens, D = 512, against the final checkpoint:\n" +
             "seconds, the fraction spent in GEMM, and the speed-up over a float64 dot-product reference.\n\n" +

@@ -29,12 +29,12 @@ public static class FitCommand
         };
         var boot = new Option<int>("--bootstrap") { Description = "bootstrap resamples over runs (0 = none)", DefaultValueFactory = _ => 1000 };
         var seed = new Option<ulong>("--seed") { Description = "bootstrap seed", DefaultValueFactory = _ => 0UL };
-        var threads = new Option<int>("--threads") { Description = "worker threads (0 = all cores); results do not depend on it", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads("worker threads; results do not depend on it");
         var budgets = new Option<string>("--budgets") { Description = "compute budgets (FLOPs) for N_opt, D_opt, comma-separated", DefaultValueFactory = _ => "1e21,1e23,1e25" };
         var delta = new Option<double>("--delta") { Description = "Huber δ on log-loss residuals", DefaultValueFactory = _ => 1e-3 };
         var maxIter = new Option<int>("--max-iterations") { Description = "L-BFGS iteration limit per start", DefaultValueFactory = _ => 1000 };
         var allow = new Option<bool>("--allow-unconverged") { Description = "exit 0 even when the best fit did not converge" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (top-level E, A, B, alpha, beta, objective, ...)" };
+        var json = SharedOptions.Json("parameters with identifiability and intervals, profiles, allocation, approaches, points");
         var plot = new Option<string?>("--plot") { Description = "write an SVG of runs vs the fitted law (loss vs N, loss vs D, IsoFLOP)" };
         var cmd = new Command("fit",
             "Fit a scaling law to runs (N, D, loss): Huber loss (δ = 1e-3) on log residuals through log-sum-exp,\n" +

@@ -49,7 +49,7 @@ public static class MemoryCommand
         var beta = new Option<double>("--beta") { Description = "inverse temperature β (> 0)", DefaultValueFactory = _ => 1.0 };
         var figure = new Option<bool>("--figure1") { Description = "write the paper's Figure 1 panels as SVG into --out" };
         var outDir = new Option<string>("--out") { Description = "output folder for --figure1" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var json = SharedOptions.Json();
         var cmd = new Command("energy",
             "Evaluate the energies at a point: the MCHN energy (Ramsauer et al.), the distance energy E_β (Niu et al. Eq. 4),\n" +
             "g (squared nearest-pattern distance), and check Propositions 1-3 there; or draw Figure 1.\n\n" +
@@ -117,11 +117,11 @@ public static class MemoryCommand
         var queries = new Option<int>("--queries") { Description = "noisy queries (0 = min(patterns, 1000))", DefaultValueFactory = _ => 0 };
         var eps = new Option<double>("--epsilon") { Description = "success: end point within ε·R of the target", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1UL };
-        var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads("threads");
         var sweepN = new Option<string>("--sweep-n") { Description = "capacity sweep: dimensions, e.g. 4,8,16,32" };
         var sweepD = new Option<string>("--sweep-patterns") { Description = "capacity sweep: pattern counts, e.g. 10,100,1000" };
         var threshold = new Option<double>("--threshold") { Description = "capacity = largest pattern count with accuracy ≥ this", DefaultValueFactory = _ => 0.9 };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var json = SharedOptions.Json();
         var cmd = new Command("retrieve",
             "Hopfield retrieval: store random patterns on a sphere, start from noisy copies, iterate the update rule and\n" +
             "report how often the pattern comes back; --sweep-n/--sweep-patterns tabulate capacity.\n\n" +
@@ -229,9 +229,9 @@ public static class MemoryCommand
         var nullDraws = new Option<int>("--null-draws") { Description = "draws of the Gaussian null (same count, the sample's mean and covariance); 0 = none", DefaultValueFactory = _ => d.NullDraws };
         var outDir = new Option<string>("--out") { Description = "folder for radius.json and radius_histogram.svg" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the chunk starts, the random subsets and the null draws", DefaultValueFactory = _ => d.Seed };
-        var threads = new Option<int>("--threads") { Description = "threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var threads = SharedOptions.Threads("threads");
         var bins = new Option<int>("--bins") { Description = "histogram bins", DefaultValueFactory = _ => d.Bins };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend for the distance blocks: auto, managed, openblas, reference", DefaultValueFactory = _ => d.Gemm };
+        var gemm = SharedOptions.Gemm("for the distance blocks", d.Gemm);
         var json = new Option<bool>("--json") { Description = "print the result as one JSON object (mean, median, count, mean_over2r, ratio_to_null, subsets, ...)" };
         var cmd = new Command("radius",
             "Nearest-neighbour radius (Niu et al. §6.1 / App. F.1): each vector's exact Euclidean distance to its nearest\n" +
@@ -274,7 +274,7 @@ public static class MemoryCommand
         var demb = new Option<double?>("--d-emb") { Description = "d_emb (default 1024)" };
         var a = new Option<double?>("--a") { Description = "A in N ≈ A·l·d_emb² (default 10, the paper's GPT-2 medium value)" };
         var run = new Option<string>("--run") { Description = "a run folder: take N, D, l, d_emb, T_max from it and print the measured plateau beside the bound" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var json = SharedOptions.Json();
         var cmd = new Command("bound",
             "Cross-entropy lower bound (Niu et al. Prop. 4: L ≈ log Z_t + 1/Z_t ≥ 1) and the N = O(D^2) trade-off for given\n" +
             "n, N and D; with --run, beside the run's measured plateau (min val loss in metrics.jsonl).\n\n" +

@@ -35,7 +35,7 @@ public static class TrainCommand
         var evalEvery = new Option<long>("--eval-every") { Description = "Evaluate every k steps (-1: 20 times per run)", DefaultValueFactory = _ => -1 };
         var ckptEvery = new Option<long>("--ckpt-every") { Description = "Checkpoint every k steps after the powers of two (-1: 10 per run, 0: none)", DefaultValueFactory = _ => -1 };
         var threads = new Option<int>("--threads") { Description = "Threads (results are bit-reproducible for a given count)", DefaultValueFactory = _ => 2 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
+        var gemm = SharedOptions.Gemm();
         var windows = new Option<string>("--windows") { Description = "Training windows: auto (aligned for line-structured data such as Question-Formation), stream (a grid over the token stream) or aligned (start on a separator, whole documents)", DefaultValueFactory = _ => "auto" };
         var precision = new Option<string>("--precision")
         {
@@ -46,7 +46,7 @@ public static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Run folder to create" };
         var resume = new Option<string?>("--resume") { Description = "Run folder to continue from its newest complete checkpoint" };
         var force = new Option<bool>("--force") { Description = "Overwrite a run folder that already holds a run" };
-        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object" };
+        var json = SharedOptions.Json();
         foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json })
             cmd.Options.Add(o);
 
