@@ -86,7 +86,7 @@ public sealed record QfOptions
 public static class GeneratedData
 {
     /// <summary>The generators a sweep spec may name.</summary>
-    public static readonly IReadOnlyList<string> Names = ["markov", "memorize", "qf", "zipf"];
+    public static readonly IReadOnlyList<string> Names = ["markov", "memorize", "qf", "zipf", "english"];
 
     /// <summary>Writes a Markov corpus into <paramref name="dir"/>.</summary>
     public static DataManifest Write(string dir, MarkovOptions o, Action<string>? progress = null) =>

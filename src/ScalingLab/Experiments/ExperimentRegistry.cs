@@ -12,6 +12,9 @@ public static class ExperimentRegistry
         new DStar(),
         new QfPlateau(),
         new DynamicsBySize(),
+        new OverfitSubsets(),
+        new RadiusByWidth(),
+        new EnglishLaw(),
     ];
 
     /// <summary>

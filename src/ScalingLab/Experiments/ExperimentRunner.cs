@@ -27,6 +27,22 @@ public static class ExperimentRunner
         Path.Combine(Path.GetFullPath(o.OutDir), e.Name + (o.Quick ? "-quick" : "") +
                      (o.Scale == 1 ? "" : "-x" + o.Scale.ToString("0.###", CultureInfo.InvariantCulture)));
 
+    /// <summary>
+    /// Generated data sets are shared by the experiments of one output folder (the English corpus takes minutes to
+    /// tokenise): each is written once into OUT/data/GENERATOR-HASH8 and linked from the sweep folder.
+    /// </summary>
+    private static void GenerateShared(DataSource d, string target, ReproduceOptions o, SweepHost host)
+    {
+        string shared = Path.Combine(Path.GetFullPath(o.OutDir), "data",
+                                     $"{d.Generator}-{Canonical.Hash(System.Text.Json.Nodes.JsonValue.Create(d.Key))[..8]}");
+        if (!File.Exists(Path.Combine(shared, Data.DataManifest.FileName))) host.Generate(d, shared);
+        var existing = new DirectoryInfo(target);
+        if (existing.LinkTarget is not null) existing.Delete();                    // a stale link: only the link goes
+        else if (existing.Exists) existing.Delete(recursive: true);                // a half-written folder
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.CreateSymbolicLink(target, shared);
+    }
+
     /// <summary>Runs <paramref name="e"/> to its verdict.</summary>
     public static ExperimentResult Run(IExperiment e, ReproduceOptions o, SweepHost host, TextWriter log, CancellationToken cancel)
     {
@@ -36,7 +52,7 @@ public static class ExperimentRunner
         string specPath = Path.Combine(dir, "spec.yaml");
         AtomicFile.WriteAllText(specPath, e.Sweep(o.Quick).ToYaml(o.Scale));
         var folder = SweepFolder.Create(specPath, Path.Combine(dir, "sweep"));
-        var runs = folder.Expand(host.Generate);
+        var runs = folder.Expand((d, target) => GenerateShared(d, target, o, host));
         int added;
         using (var reg = folder.OpenRegistry()) added = reg.Submit(folder.Dir, runs);
         SweepReport.RecordCommand(folder, o.Command.Split(' ').Skip(1));

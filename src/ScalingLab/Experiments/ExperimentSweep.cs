@@ -45,6 +45,7 @@ public sealed record ExperimentSweep(string Name, IReadOnlyList<ExperimentGrid> 
     /// <summary>The width of <paramref name="width"/> at scale <paramref name="scale"/>: ×√K, a multiple of the head size.</summary>
     public static int ScaleWidth(int width, double scale, int headSize)
     {
+        if (scale == 1) return width;
         double w = width * Math.Sqrt(scale);
         return Math.Max(headSize, (int)Math.Round(w / headSize) * headSize);
     }

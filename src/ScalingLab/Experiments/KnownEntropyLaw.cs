@@ -71,23 +71,25 @@ public sealed class KnownEntropyLaw : IExperiment
             },
         ]);
 
-    /// <summary>What the rule is applied to.</summary>
-    public sealed record Measurement(double R2LogLoss, double E, double ELo, double EHi, double H, double HeldOutRelativeError);
+    /// <summary>What the rule is applied to: the fit's R², E with its 95% interval (or not identified), H, the held-out error.</summary>
+    public sealed record Measurement(double R2LogLoss, double E, double ELo, double EHi, double H, double HeldOutRelativeError,
+                                     bool EIdentified = true);
 
     /// <summary>The verdict rule (fixed before the run).</summary>
     public static Verdict Judge(Measurement m)
     {
         double rel = Math.Abs(m.E - m.H) / m.H;
-        bool inside = m.ELo <= m.H && m.H <= m.EHi;
+        bool inside = m.EIdentified && m.ELo <= m.H && m.H <= m.EHi;
         var checks = new List<VerdictCheck>
         {
             new("R² of log loss", m.R2LogLoss, $"≥ {MinR2}", m.R2LogLoss >= MinR2),
             new("known H inside E's 95% interval", inside ? 1 : 0,
-                $"H = {m.H:0.0000} in [{m.ELo:0.0000}, {m.EHi:0.0000}]", inside),
+                m.EIdentified ? $"H = {m.H:0.0000} in [{m.ELo:0.0000}, {m.EHi:0.0000}]" : $"E identified (it is not: its profile is flat) and H = {m.H:0.0000} in its interval",
+                inside),
             new("|E − H| / H", rel, $"≤ {MaxRelativeEError}", rel <= MaxRelativeEError),
             new("held-out largest run |error|", Math.Abs(m.HeldOutRelativeError), $"≤ {MaxHeldOutError}", Math.Abs(m.HeldOutRelativeError) <= MaxHeldOutError),
         };
-        bool contradicted = m.R2LogLoss >= MinR2 && !inside && rel > MaxRelativeEError;
+        bool contradicted = m.EIdentified && m.R2LogLoss >= MinR2 && !inside && rel > MaxRelativeEError;
         return Verdict.AllOf(new KnownEntropyLaw().Rule, checks, contradicted);
     }
 
@@ -99,34 +101,30 @@ public sealed class KnownEntropyLaw : IExperiment
         double h = manifest.EntropyRateNats ?? throw new Common.UserError($"{runs[0].Config.DataDir}: the manifest has no entropy rate");
         var points = runs.Select(r => new FitPoint(r.N, r.Config.DataTokens, r.FinalValLoss, Name: r.Config.Name))
                          .Where(p => double.IsFinite(p.Loss)).ToList();
-        var form = FitForm.ByName("chinchilla");
-        var options = new FitOptions();
-        ctx.Log.WriteLine($"reproduce {Name}: fitting {points.Count} runs (Approach 3, full grid) and bootstrapping");
-        var fit = HuberFit.Fit(form, points, options);
-        var diag = FitDiagnostics.Compute(form, points, fit, options);
-        var boot = Bootstrap.Run(form, points, fit, ctx.Quick ? 50 : 200, 20_240_519UL, options);
+        ctx.Log.WriteLine($"reproduce {Name}: fitting {points.Count} runs (Approach 3, full grid), profiles and bootstrap");
+        var fit = LawFitAnalysis.Run(new LawFitOptions { Points = points, Bootstrap = ctx.Quick ? 50 : 200, Seed = 20_240_519UL });
         var law = (ChinchillaLaw)fit.Law;
-        var e = boot.IntervalOf("E", law.E);
-        var alpha = boot.IntervalOf("alpha", law.Alpha);
-        var beta = boot.IntervalOf("beta", law.Beta);
-        var verdict = Judge(new Measurement(diag.R2LogLoss, law.E, e.Lo, e.Hi, h, diag.HeldOutRelativeError));
+        QuantityEstimate P(string name) => fit.Parameters.First(q => q.Name == name);
+        var e = P("E");
+        double heldOut = fit.HeldOut?.RelativeError ?? double.NaN;
+        var verdict = Judge(new Measurement(fit.R2LogLoss, law.E, e.Interval?.Lo ?? double.NaN, e.Interval?.Hi ?? double.NaN, h, heldOut, e.Identified));
 
         string F4(double x) => x.ToString("0.0000", CultureInfo.InvariantCulture);
-        string I(Interval v) => $"{F4(v.Estimate)} [{F4(v.Lo)}, {F4(v.Hi)}]";
-        var a1 = ComputeOptimal.LowerEnvelope(points);
-        var a2 = ComputeOptimal.IsoFlop(points);
+        string I(QuantityEstimate q) => $"{F4(q.Estimate)} {q.IntervalText(F4)}";
+        string Exp(string approach) => fit.Approaches.FirstOrDefault(a => a.Approach == approach) is { } a
+            ? a.NExponent.ToString("0.00", CultureInfo.InvariantCulture) : "n/a (the grid has no data for it)";
         var summary = new List<string>
         {
             $"E = {I(e)} nats/token vs the source's exact entropy rate H = {F4(h)} (|E − H|/H = {Math.Abs(law.E - h) / h:P2}); " +
-            $"R² of log loss {diag.R2LogLoss:0.0000}; held-out largest run ({diag.HeldOutRun}) predicted with error {diag.HeldOutRelativeError:P2}.",
-            $"α = {I(alpha)}, β = {I(beta)} (Chinchilla: 0.34, 0.28); bootstrap refits converged: {boot.Resamples - boot.Unconverged}/{boot.Resamples}" +
-            (fit.OutsideGrid.Length > 0 ? $"; at the edge of the start grid: {string.Join(", ", fit.OutsideGrid)}" : "") +
+            $"R² of log loss {fit.R2LogLoss:0.0000}; held-out largest run ({fit.HeldOut?.Run ?? "none"}) predicted with error {heldOut:P2}.",
+            $"α = {I(P("alpha"))}, β = {I(P("beta"))} (Chinchilla: 0.34, 0.28); bootstrap refits converged: " +
+            $"{fit.Bootstrap?.Converged ?? 0}/{fit.Bootstrap?.Resamples ?? 0}" +
+            (fit.OutsideGrid.Count > 0 ? $"; at the edge of the start grid: {string.Join(", ", fit.OutsideGrid)}" : "") +
             (fit.Converged ? "" : "; THE FIT DID NOT CONVERGE") + ".",
-            "Compute-optimal exponents N_opt ∝ C^a: " +
-            $"Approach 1 a = {(a1 is null ? "n/a (too few runs on the envelope)" : a1.A.ToString("0.00", CultureInfo.InvariantCulture))}, " +
-            $"Approach 2 a = {(a2 is null ? "n/a (no IsoFLOP slice with 3 sizes)" : a2.A.ToString("0.00", CultureInfo.InvariantCulture))}, " +
-            $"Approach 3 a = β/(α+β) = {law.Beta / (law.Alpha + law.Beta):0.00} (Chinchilla: 0.46, 0.49, 0.46).",
+            $"Compute-optimal exponent a of N_opt ∝ C^a: Approach 1 {Exp("approach-1")}, Approach 2 {Exp("approach-2")}, " +
+            $"Approach 3 β/(α+β) = {law.Beta / (law.Alpha + law.Beta):0.00} (Chinchilla: 0.50, 0.49, 0.46).",
         };
+        var diag = new { Predicted = fit.Points.Select(p => p.Predicted).ToArray() };
         var rows = points.Select((p, i) => new[]
         {
             p.Name ?? "", SweepReport.F(p.N), SweepReport.F(p.D), F4(p.Loss), F4(diag.Predicted[i]), F4(p.Loss - h),

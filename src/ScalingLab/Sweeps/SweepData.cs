@@ -22,6 +22,7 @@ public static class SweepData
             MemorizeOptions m => GeneratedData.Write(outDir, m, progress),
             QfOptions q => GeneratedData.Write(outDir, q),
             ZipfOptions z => GeneratedData.Write(outDir, z, progress),
+            EnglishOptions e => EnglishCorpus.Build(e with { Output = outDir }, progress),
             _ => throw new InvalidOperationException(source.Generator),
         };
 
@@ -65,6 +66,13 @@ public static class SweepData
                     Symbols = f.Int("symbols", zf.Symbols, 2), KeyLength = f.Int("key_length", zf.KeyLength, 1),
                     ValueLength = f.Int("value_length", zf.ValueLength, 1), Tokens = f.Long("tokens", zf.Tokens, 1),
                     ValTokens = f.Has("val_tokens") ? f.Long("val_tokens", 1, 1) : null, Seed = (ulong)f.Long("seed", (long)zf.Seed, 0),
+                };
+                break;
+            case "english":
+                o = new EnglishOptions
+                {
+                    Output = "", VocabSize = f.Int("vocab", 4096, 257, 1 << 20), Seed = (ulong)f.Long("seed", 1, 0),
+                    MaxBytesPerSource = f.Has("max_bytes_per_source") ? f.Long("max_bytes_per_source", 1, 1) : null,
                 };
                 break;
             default:

@@ -187,6 +187,7 @@ public sealed class SweepSpec
             EvalEvery = f.Long("eval_every", d.EvalEvery), EvalWindows = f.Int("eval_windows", d.EvalWindows),
             CkptEvery = f.Long("ckpt_every", d.CkptEvery), CkptLogUntil = f.Long("ckpt_log_until", d.CkptLogUntil),
             Gemm = f.String("gemm") ?? d.Gemm, Windows = f.String("windows") is { } w && w != "auto" ? w : null,
+            Subset = f.Has("subset") ? f.Double("subset", 1, 0, 1, minExclusive: true) : null,
             Repeat = f.String("repeat") switch
             {
                 null or "false" => null,
@@ -293,9 +294,10 @@ public sealed class SweepSpec
             foreach (var size in g.DataSizes)
             foreach (var seed in g.Seeds)
             {
+                long available = g.Train.Subset is double sub ? Math.Max(1, (long)Math.Floor(sub * info.TrainTokens)) : info.TrainTokens;
                 long tokens = size.Resolve(info.TrainTokens);
-                if (tokens > info.TrainTokens && g.Train.Repeat != true)
-                    throw new UserError($"sweep spec: grid '{g.Name}' asks for {tokens} training tokens but the data has {info.TrainTokens}; lower axes.data_sizes, make more data, or set train.repeat: true to train several epochs");
+                if (tokens > available && g.Train.Repeat != true)
+                    throw new UserError($"sweep spec: grid '{g.Name}' asks for {tokens} training tokens but the data has {available}{(g.Train.Subset is null ? "" : " in train.subset")}; lower axes.data_sizes, make more data, or set train.repeat: true to train several epochs");
                 if (tokens < (long)g.Train.Batch * g.Train.Accum * g.Train.Seq)
                     throw new UserError($"sweep spec: grid '{g.Name}' data size {size.Label} is less than one update ({g.Train.Batch}×{g.Train.Accum}×{g.Train.Seq} tokens); raise it or shrink train.batch");
                 runs.Add(new RunConfig

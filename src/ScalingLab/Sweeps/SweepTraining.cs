@@ -20,12 +20,14 @@ public static class SweepTraining
     public static string Train(RunConfig c, string runDir, Action<RunProgress> progress, CancellationToken cancel)
     {
         using var data = TokenDataset.Open(c.DataDir);
+        // train.subset: the first fraction of the training split only.
+        ITokenSequence train = c.Train.Subset is double f ? new PrefixTokens(data.Train, Math.Max(1, (long)Math.Floor(f * data.Train.Count))) : data.Train;
         var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision);
         // A folder with a checkpoint resumes from its newest intact one (a corrupt one is skipped with a warning on
         // stderr, the worker's log); one without (killed before its first checkpoint) starts over.
         var trainer = Checkpoints.Folders(runDir).Count > 0 && File.Exists(Path.Combine(runDir, "train.json"))
-            ? Trainer.Resume(runDir, data.Train, data.Val, gemm, Console.Error.WriteLine)
-            : Trainer.Start(runDir, c.Model, TrainConfigOf(c).ForData(data.Manifest, data.Tokenizer), data.Train, data.Val, gemm, force: true);
+            ? Trainer.Resume(runDir, train, data.Val, gemm, Console.Error.WriteLine)
+            : Trainer.Start(runDir, c.Model, TrainConfigOf(c).ForData(data.Manifest, data.Tokenizer), train, data.Val, gemm, force: true);
         // Cancellation is a preemption: the step in flight ends with a checkpoint, then the run stops.
         var result = trainer.Run(r => progress(new RunProgress(r.Step, r.TotalSteps, r.TrainLoss, r.ValLoss, r.TokensPerS)),
                                  preempt: cancel);

@@ -76,6 +76,14 @@ public sealed record TrainConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Repeat { get; init; }
 
+    /// <summary>
+    /// Sweeps' train.subset: train on the first fraction (0, 1] of the training split only (e.g. 0.01 for Niu et al.'s
+    /// "1% of the data"; Sweeps.SweepTraining applies it with Data.PrefixTokens); null = the whole split.
+    /// </summary>
+    [JsonPropertyName("subset")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Subset { get; init; }
+
     /// <summary>Tokens consumed by one update.</summary>
     [JsonIgnore] public long TokensPerStep => (long)Batch * Accum * Seq;
 

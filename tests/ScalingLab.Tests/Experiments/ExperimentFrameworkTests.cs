@@ -28,7 +28,7 @@ public class ExperimentFrameworkTests
                 {
                     long n1 = ModelAccounting.NonEmbeddingParams(SweepSpec.Shape(a.Models[m], a.Flavour, a.NCtx, a.HeadSize, 64));
                     long n4 = ModelAccounting.NonEmbeddingParams(SweepSpec.Shape(b.Models[m], b.Flavour, b.NCtx, b.HeadSize, 64));
-                    Assert.InRange((double)n4 / n1, 2.5, 6.5);
+                    Assert.True((double)n4 / n1 is > 2.5 and < 6.5, $"{e.Name} {a.Models[m].Label} → {b.Models[m].Label}: ×{(double)n4 / n1}");
                 }
             }
         }
@@ -82,5 +82,30 @@ public class SweepRepeatTests
         var runs = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1, repeat: true }\naxes: { models: [1x16], data_sizes: [5000] }"), "/tmp").Expand(Info);
         Assert.Equal(5000, Assert.Single(runs).DataTokens);
         Assert.Throws<UserError>(() => SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { repeat: maybe }\naxes: { models: [1x16] }"), "/tmp"));
+    }
+}
+
+public class SubsetTests
+{
+    [Fact]
+    public void SubsetIsAPrefixOfTheSplitAndOutOfTheHashWhenUnset()
+    {
+        var inner = new ScalingLab.Data.ArrayTokens([5, 6, 7, 8, 9, 1, 2], 10);
+        var p = new ScalingLab.Data.PrefixTokens(inner, 4);
+        Assert.Equal(4, p.Count);
+        var buf = new int[2];
+        p.Read(2, buf);
+        Assert.Equal([7, 8], buf);
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.Read(3, buf));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ScalingLab.Data.PrefixTokens(inner, 8));
+
+        DataInfo Info(DataSource _) => new("/tmp/d", 1000, 64);
+        var spec = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1, subset: 0.1 }\naxes: { models: [1x16], data_sizes: [200] }"), "/tmp");
+        Assert.Equal(0.1, spec.Grids[0].Train.Subset);
+        var e = Assert.Throws<UserError>(() => spec.Expand(Info)); // 200 tokens > 10% of 1000 without train.repeat
+        Assert.Contains("train.subset", e.Message);
+        Assert.Throws<UserError>(() => SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { subset: 0 }\naxes: { models: [1x16] }"), "/tmp"));
+        var plain = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1 }\naxes: { models: [1x16], data_sizes: [200] }"), "/tmp").Expand(Info);
+        Assert.DoesNotContain("subset", Assert.Single(plain).ToJson());
     }
 }

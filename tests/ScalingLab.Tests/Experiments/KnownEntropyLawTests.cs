@@ -29,6 +29,16 @@ public class KnownEntropyLawTests
     }
 
     [Fact]
+    public void AnUnidentifiedEIsNeverReproducedNorContradicted()
+    {
+        // E on H but its profile flat: the data do not pin it down, so H "inside" says nothing.
+        var v = KnownEntropyLaw.Judge(Good with { EIdentified = false, ELo = double.NaN, EHi = double.NaN });
+        Assert.Equal(VerdictKind.NotReproducedAtThisScale, v.Kind);
+        Assert.Contains("not: its profile is flat", v.Line);
+        Assert.Equal(VerdictKind.NotReproducedAtThisScale, KnownEntropyLaw.Judge(Good with { E = 0.5, EIdentified = false }).Kind);
+    }
+
+    [Fact]
     public void AGoodFitWhoseEExcludesTheEntropyContradicts()
     {
         var v = KnownEntropyLaw.Judge(Good with { E = 0.90, ELo = 0.88, EHi = 0.92 });
