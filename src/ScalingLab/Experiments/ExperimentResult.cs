@@ -48,9 +48,9 @@ public sealed record ExperimentResult
     public required bool Quick { get; init; }
     /// <summary>The --scale multiplier.</summary>
     public required double Scale { get; init; }
-    /// <summary>Wall time of training (this invocation; runs reused from earlier invocations cost nothing).</summary>
+    /// <summary>Wall time of training: this invocation's, or, when every run was reused, the one recorded by the invocation that trained them.</summary>
     public required double TrainSeconds { get; init; }
-    /// <summary>Wall time of the whole experiment (this invocation).</summary>
+    /// <summary>Wall time of the whole experiment: this invocation, plus the earlier training when every run was reused.</summary>
     public required double WallSeconds { get; init; }
     /// <summary>Cores the machine had.</summary>
     public required int Cores { get; init; }

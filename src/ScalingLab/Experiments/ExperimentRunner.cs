@@ -60,6 +60,9 @@ public static class ExperimentRunner
         var trainClock = Stopwatch.StartNew();
         bool ok = host.Train(folder, cancel);
         double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        // Every run reused from an earlier invocation: the training happened then, so its recorded time is the one to report.
+        string resultPath = Path.Combine(dir, ExperimentResult.FileName);
+        double earlierTraining = added == 0 && File.Exists(resultPath) ? ExperimentResult.Load(resultPath).TrainSeconds : 0;
         cancel.ThrowIfCancellationRequested();
         var done = SweepReport.Collect(folder, out var all);
         if (!ok || done.Count < all.Count)
@@ -70,10 +73,10 @@ public static class ExperimentRunner
             Name = e.Name, Title = e.Title, Claim = e.Claim, Rule = e.Rule, Reference = e.Reference,
             Verdict = findings.Verdict, Summary = findings.Summary, TableHead = findings.TableHead, TableRows = findings.TableRows,
             Figures = findings.Figures, Dir = dir, SweepDir = folder.Dir, Runs = done.Count, Quick = o.Quick, Scale = o.Scale,
-            TrainSeconds = trainSeconds, WallSeconds = clock.Elapsed.TotalSeconds, Cores = Environment.ProcessorCount,
+            TrainSeconds = trainSeconds + earlierTraining, WallSeconds = clock.Elapsed.TotalSeconds + earlierTraining, Cores = Environment.ProcessorCount,
             Command = o.Command,
         };
-        result.Save(Path.Combine(dir, ExperimentResult.FileName));
+        result.Save(resultPath);
         result.Save(Path.Combine(folder.Dir, ExperimentResult.SweepFileName));
         return result;
     }
