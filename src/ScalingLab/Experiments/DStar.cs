@@ -30,13 +30,12 @@ public sealed class DStar : IExperiment
         "a ladder of nested training sets of 4k–512k tokens from the Zipf-facts source (several epochs on the small " +
         "ones, the same number of steps for every set), D* by the paper's rule with \"<\" (their printed inequality).";
     /// <inheritdoc/>
-    public string Rule =>
-        $"D* per size = the smallest training set whose mean squared deviation of the training loss from the minimum " +
-        $"validation loss, over the {DStarRule.Window} iterations after that minimum (over the {DStarRule.Window} up to it " +
-        $"when it came at the end of training), is < {DStarRule.Sigma2}; reproduced " +
-        $"when at least {MinSizes} sizes have a D* and the least-squares slope of log D* on log N is within " +
-        $"{ReproduceTolerance} of 0.5; contradicted when at least {MinSizes} sizes have a D* and the slope is more than " +
-        $"{ContradictTolerance} from 0.5; otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        definitions: $"D* per size = the smallest training set whose mean squared deviation of the training loss from the minimum " +
+                     $"validation loss, over the {DStarRule.Window} iterations after that minimum (over the {DStarRule.Window} up to it " +
+                     $"when it came at the end of training), is < {DStarRule.Sigma2}",
+        reproducedWhen: $"at least {MinSizes} sizes have a D* and the least-squares slope of log D* on log N is within {ReproduceTolerance} of 0.5",
+        contradictedWhen: $"at least {MinSizes} sizes have a D* and the slope is more than {ContradictTolerance} from 0.5");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -58,11 +57,10 @@ public sealed class DStar : IExperiment
     {
         var (sets, steps, models) = Design(quick);
         long budget = steps * Batch * Seq;
-        return new ExperimentSweep(quick ? "d-star-quick" : "d-star", sets.Select(d => new ExperimentGrid
+        return ExperimentSweep.Of(Name, quick, sets.Select(d => new ExperimentGrid
         {
             Name = "set" + Sweeps.Canonical.Count(d),
-            Data = k => $"{{ generator: zipf, options: {{ keys: 4096, exponent: 1.3, symbols: 64, key_length: 2, value_length: 1, " +
-                        $"tokens: {ExperimentSweep.ScaleTokens(d, k)}, val_tokens: 40000, seed: 13 }} }}",
+            Data = k => ExperimentData.Zipf(4096, ExperimentSweep.ScaleTokens(d, k), valTokens: 40_000, seed: 13),
             HeadSize = 16,
             Train = $"batch: {Batch}, seq: {Seq}, lr: 2e-3, min_lr_ratio: 1, warmup: 100, weight_decay: 0, " +
                     $"eval_every: {(quick ? 20 : 50)}, eval_windows: 64, ckpt_every: 0, ckpt_log_until: 0, repeat: true",

@@ -26,11 +26,12 @@ public sealed class DynamicsBySize : IExperiment
         "models of six layers, widths 32–256 (7·10⁴–4.7·10⁶ non-embedding parameters), the same data and data order " +
         "(the Zipf-facts source), 31 checkpoints on Pythia's schedule (0, powers of two to 512, every 100 steps).";
     /// <inheritdoc/>
-    public string Rule =>
-        $"per size, the fraction of training at which the median layer first reaches CKA ≥ 0.45 with the final checkpoint " +
-        $"(a size whose median layer never does counts as 1); reproduced when, for both ATT and MLP, Spearman's ρ between " +
-        $"size and that fraction is ≤ −{Rho} and the largest size converges at least {MinDrop} of training earlier than " +
-        $"the smallest; contradicted when ρ ≥ +{Rho} for both; otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        definitions: "per size, the fraction of training at which the median layer first reaches CKA ≥ 0.45 with the final checkpoint " +
+                     "(a size whose median layer never does counts as 1)",
+        reproducedWhen: $"for both ATT and MLP, Spearman's ρ between size and that fraction is ≤ −{Rho} and the largest size " +
+                        $"converges at least {MinDrop} of training earlier than the smallest",
+        contradictedWhen: $"ρ ≥ +{Rho} for both");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -40,13 +41,12 @@ public sealed class DynamicsBySize : IExperiment
     ];
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => new(quick ? "dynamics-by-size-quick" : "dynamics-by-size",
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick,
     [
         new ExperimentGrid
         {
             Name = "zipf",
-            Data = k => $"{{ generator: zipf, options: {{ keys: 4096, exponent: 1.3, symbols: 64, key_length: 2, value_length: 1, " +
-                        $"tokens: {ExperimentSweep.ScaleTokens(quick ? 100_000 : 1_100_000, k)}, val_tokens: 50000, seed: 17 }} }}",
+            Data = k => ExperimentData.Zipf(4096, ExperimentSweep.ScaleTokens(quick ? 100_000 : 1_100_000, k), valTokens: 50_000, seed: 17),
             HeadSize = 16,
             Train = quick
                 ? "batch: 4, seq: 64, lr: 2e-3, eval_windows: 16, ckpt_every: 40, ckpt_log_until: 32"

@@ -28,10 +28,10 @@ public sealed class EnglishLaw : IExperiment
         "5.5·10⁴ to 2.7·10⁶ non-embedding parameters, four data sizes of 2·10⁵–1.6·10⁶ tokens of the offline English corpus " +
         "(one epoch), 1,000–10,000 times smaller in each direction.";
     /// <inheritdoc/>
-    public string Rule =>
-        $"reproduced when the Kaplan-form fit has R² of log loss ≥ {MinR2}, α_N and α_D are both identified, and each lies " +
-        $"within a factor {Factor} of Kaplan's ({KaplanAlphaN}, {KaplanAlphaD}); contradicted when both are identified and " +
-        $"either lies outside a factor {FactorContradicts}; otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        reproducedWhen: $"the Kaplan-form fit has R² of log loss ≥ {MinR2}, α_N and α_D are both identified, and each lies " +
+                        $"within a factor {Factor} of Kaplan's ({KaplanAlphaN}, {KaplanAlphaD})",
+        contradictedWhen: $"both are identified and either lies outside a factor {FactorContradicts}");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -42,7 +42,7 @@ public sealed class EnglishLaw : IExperiment
     ];
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => new(quick ? "english-law-quick" : "english-law",
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick,
     [
         new ExperimentGrid
         {

@@ -42,6 +42,10 @@ public sealed record ExperimentGrid
 /// </summary>
 public sealed record ExperimentSweep(string Name, IReadOnlyList<ExperimentGrid> Grids)
 {
+    /// <summary>An experiment's sweep at the full size (named NAME) or the CI size (NAME-quick).</summary>
+    public static ExperimentSweep Of(string experiment, bool quick, IReadOnlyList<ExperimentGrid> grids) =>
+        new(quick ? experiment + "-quick" : experiment, grids);
+
     /// <summary>The width of <paramref name="width"/> at scale <paramref name="scale"/>: ×√K, a multiple of the head size.</summary>
     public static int ScaleWidth(int width, double scale, int headSize)
     {

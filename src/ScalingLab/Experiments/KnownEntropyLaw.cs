@@ -27,10 +27,10 @@ public sealed class KnownEntropyLaw : IExperiment
         "the largest run from the others? Scale: 2.5·10^4–1.6·10^6 non-embedding parameters and 10^5–3·10^6 tokens, against " +
         "Chinchilla's 7·10^7–1.6·10^10 parameters and 5·10^9–5·10^11 tokens.";
     /// <inheritdoc/>
-    public string Rule =>
-        $"reproduced when R² of log loss ≥ {MinR2}, H lies inside E's 95% bootstrap interval, |E − H|/H ≤ {MaxRelativeEError:P0}, " +
-        $"and the largest-compute run, held out of the fit, is predicted within {MaxHeldOutError:P0}; contradicted when the fit " +
-        $"describes the runs (R² ≥ {MinR2}) but E's 95% interval excludes H and |E − H|/H > {MaxRelativeEError:P0}; otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        reproducedWhen: $"R² of log loss ≥ {MinR2}, H lies inside E's 95% bootstrap interval, |E − H|/H ≤ {MaxRelativeEError:P0}, " +
+                        $"and the largest-compute run, held out of the fit, is predicted within {MaxHeldOutError:P0}",
+        contradictedWhen: $"the fit describes the runs (R² ≥ {MinR2}) but E's 95% interval excludes H and |E − H|/H > {MaxRelativeEError:P0}");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -41,35 +41,22 @@ public sealed class KnownEntropyLaw : IExperiment
     ];
 
     /// <summary>The source of the full experiment: 4096 keys of Zipf(1.3), 2-symbol codes over 64 symbols, 1-symbol values.</summary>
-    internal static string Source(int keys, long tokens) =>
-        $"{{ generator: zipf, options: {{ keys: {keys}, exponent: 1.3, symbols: 64, key_length: 2, value_length: 1, tokens: {tokens}, val_tokens: 200000, seed: 11 }} }}";
+    internal static string Source(int keys, long tokens) => ExperimentData.Zipf(keys, tokens, valTokens: 200_000, seed: 11);
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => quick
-        ? new ExperimentSweep("known-entropy-law-quick",
-        [
-            new ExperimentGrid
-            {
-                Name = "zipf",
-                Data = k => Source(1024, ExperimentSweep.ScaleTokens(400_000, k)),
-                HeadSize = 16,
-                Train = "batch: 4, seq: 64, lr: 3e-3, eval_windows: 64, ckpt_every: 0, ckpt_log_until: 0",
-                Models = [new(2, 16), new(2, 32), new(2, 64), new(2, 96)],
-                DataSizes = [30_000, 100_000, 300_000],
-            },
-        ])
-        : new ExperimentSweep("known-entropy-law",
-        [
-            new ExperimentGrid
-            {
-                Name = "zipf",
-                Data = k => Source(4096, ExperimentSweep.ScaleTokens(3_200_000, k)),
-                HeadSize = 16,
-                Train = "batch: 8, seq: 64, lr: 3e-3, eval_windows: 256, ckpt_every: 0, ckpt_log_until: 0",
-                Models = [new(2, 32), new(2, 64), new(2, 128), new(2, 192), new(2, 256)],
-                DataSizes = [100_000, 300_000, 1_000_000, 3_000_000],
-            },
-        ]);
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick,
+    [
+        new ExperimentGrid
+        {
+            Name = "zipf",
+            Data = k => Source(quick ? 1024 : 4096, ExperimentSweep.ScaleTokens(quick ? 400_000 : 3_200_000, k)),
+            HeadSize = 16,
+            Train = quick ? "batch: 4, seq: 64, lr: 3e-3, eval_windows: 64, ckpt_every: 0, ckpt_log_until: 0"
+                          : "batch: 8, seq: 64, lr: 3e-3, eval_windows: 256, ckpt_every: 0, ckpt_log_until: 0",
+            Models = quick ? [new(2, 16), new(2, 32), new(2, 64), new(2, 96)] : [new(2, 32), new(2, 64), new(2, 128), new(2, 192), new(2, 256)],
+            DataSizes = quick ? [30_000, 100_000, 300_000] : [100_000, 300_000, 1_000_000, 3_000_000],
+        },
+    ]);
 
     /// <summary>What the rule is applied to: the fit's R², E with its 95% interval (or not identified), H, the held-out error.</summary>
     public sealed record Measurement(double R2LogLoss, double E, double ELo, double EHi, double H, double HeldOutRelativeError,

@@ -24,11 +24,12 @@ public sealed class OverfitSubsets : IExperiment
         "model (4.4·10⁵ non-embedding parameters) trained for 2,000 steps of 16 × 128 tokens on 1%, 10% and 100% of the " +
         "offline English corpus (about 68k, 680k and 6.8M tokens; the paper's batch and steps were not recovered).";
     /// <inheritdoc/>
-    public string Rule =>
-        $"final = the last evaluation; reproduced when the 1% run's final training loss (on its own subset) is ≥ {MemoriseGap} " +
-        $"nats below its final validation loss and its validation loss rose ≥ {Rise} from its minimum, while the 100% run's " +
-        $"gap is ≤ {NoGap} and its validation loss ends within {NoRise} of its minimum; contradicted when the 1% run's gap " +
-        $"is ≤ {NoGap} (no memorisation at all); otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        definitions: "final = the last evaluation",
+        reproducedWhen: $"the 1% run's final training loss (on its own subset) is ≥ {MemoriseGap} nats below its final validation " +
+                        $"loss and its validation loss rose ≥ {Rise} from its minimum, while the 100% run's gap is ≤ {NoGap} and its " +
+                        $"validation loss ends within {NoRise} of its minimum",
+        contradictedWhen: $"the 1% run's gap is ≤ {NoGap} (no memorisation at all)");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -39,7 +40,7 @@ public sealed class OverfitSubsets : IExperiment
     private static readonly double[] Subsets = [0.01, 0.1, 1.0];
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => new(quick ? "overfit-subsets-quick" : "overfit-subsets", Subsets.Select(f => new ExperimentGrid
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick, Subsets.Select(f => new ExperimentGrid
     {
         Name = "subset" + (f * 100).ToString("0.##", CultureInfo.InvariantCulture) + "pct",
         Data = _ => ExperimentData.English(quick),

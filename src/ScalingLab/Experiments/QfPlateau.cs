@@ -26,10 +26,11 @@ public sealed class QfPlateau : IExperiment
         "model can beat; the plateau is set beside it. Here: width 128 (the paper: 512), batch 8, tied embeddings, " +
         "windows aligned on lines, 3M training tokens.";
     /// <inheritdoc/>
-    public string Rule =>
-        $"plateau = mean training loss (fixed training windows) over the last quarter of evaluations; flat when it differs " +
-        $"from the quarter before by ≤ {Flat} nats; reproduced when both depths are flat with |plateau − 1| ≤ {Tolerance}; " +
-        $"contradicted when a depth is flat below {Below} (under the claimed bound); otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        definitions: "plateau = mean training loss (fixed training windows) over the last quarter of evaluations; flat when it " +
+                     $"differs from the quarter before by ≤ {Flat} nats",
+        reproducedWhen: $"both depths are flat with |plateau − 1| ≤ {Tolerance}",
+        contradictedWhen: $"a depth is flat below {Below} (under the claimed bound)");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -38,7 +39,7 @@ public sealed class QfPlateau : IExperiment
     ];
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => new(quick ? "qf-plateau-quick" : "qf-plateau",
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick,
     [
         new ExperimentGrid
         {

@@ -28,10 +28,10 @@ public sealed class RadiusByWidth : IExperiment
         "\"of the same order\". The prediction scales as √n; here four 2-layer models of width 64–512 trained on the " +
         "offline English corpus test the scaling, with a Gaussian null of the same mean and covariance for each.";
     /// <inheritdoc/>
-    public string Rule =>
-        $"reproduced when the least-squares slope of log mean NN distance on log width is within {SlopeTolerance} of 0.5 and " +
-        $"every width's mean NN distance / 2r lies in [{OrderLo}, {OrderHi}] (the same order, as the paper reads 20 vs 15.5); " +
-        $"contradicted when the slope is more than {SlopeContradicts} from 0.5; otherwise not reproduced at this scale.";
+    public string Rule => Verdict.RuleText(
+        reproducedWhen: $"the least-squares slope of log mean NN distance on log width is within {SlopeTolerance} of 0.5 and " +
+                        $"every width's mean NN distance / 2r lies in [{OrderLo}, {OrderHi}] (the same order, as the paper reads 20 vs 15.5)",
+        contradictedWhen: $"the slope is more than {SlopeContradicts} from 0.5");
     /// <inheritdoc/>
     public IReadOnlyList<PaperValue> Reference { get; } =
     [
@@ -41,7 +41,7 @@ public sealed class RadiusByWidth : IExperiment
     ];
 
     /// <inheritdoc/>
-    public ExperimentSweep Sweep(bool quick) => new(quick ? "radius-by-width-quick" : "radius-by-width",
+    public ExperimentSweep Sweep(bool quick) => ExperimentSweep.Of(Name, quick,
     [
         new ExperimentGrid
         {

@@ -39,6 +39,14 @@ public sealed record Verdict(VerdictKind Kind, string Criterion, IReadOnlyList<V
     public string Line => $"{Label.ToUpperInvariant()} — rule: {Criterion}; measured: {string.Join("; ", Checks)}";
 
     /// <summary>
+    /// The text of the usual rule shape (<see cref="AllOf"/>): "[definitions; ]reproduced when …; contradicted when …;
+    /// otherwise not reproduced at this scale." The three outcomes are worded here once for every experiment.
+    /// </summary>
+    public static string RuleText(string reproducedWhen, string contradictedWhen, string? definitions = null) =>
+        $"{(definitions is null ? "" : definitions + "; ")}reproduced when {reproducedWhen}; contradicted when {contradictedWhen}; " +
+        "otherwise not reproduced at this scale.";
+
+    /// <summary>
     /// The usual rule shape: reproduced when every check passes; contradicted when <paramref name="contradicted"/>
     /// holds (the measurement points the other way); otherwise not reproduced at this scale.
     /// </summary>
