@@ -1,7 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Cli.Commands;
-using ScalingLab.Common;
-
 namespace ScalingLab.Cli;
 
 /// <summary>
@@ -25,18 +21,13 @@ public static class CliApp
             "  scalinglab <verb> --help           # every verb has examples");
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(FitCommand.Create());
-        root.Subcommands.Add(SweepCommand.Create());
-        root.Subcommands.Add(ReportCommand.Create());
-        root.Subcommands.Add(DemoCommand.Create());
-        root.Subcommands.Add(ReproduceCommand.Create());
-        root.Subcommands.Add(DataCommand.Create());
-        root.Subcommands.Add(DynamicsCommand.Create());
-        root.Subcommands.Add(MemoryCommand.Create());
-        root.Subcommands.Add(TrainCommand.Create());
-        root.Subcommands.Add(SampleCommand.Create());
-        root.Subcommands.Add(EvalCommand.Create());
+        Command[] verbs =
+        [
+            BenchCommand.Create(), FitCommand.Create(), SweepCommand.Create(), ReportCommand.Create(), DemoCommand.Create(),
+            ReproduceCommand.Create(), DataCommand.Create(), DynamicsCommand.Create(), MemoryCommand.Create(), TrainCommand.Create(),
+            SampleCommand.Create(), EvalCommand.Create(),
+        ];
+        foreach (var verb in verbs) root.Subcommands.Add(verb);
         return root;
     }
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ScalingLab.Cli;
 
 return CliApp.Run(args, Console.Out, Console.Error);

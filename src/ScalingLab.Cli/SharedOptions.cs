@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace ScalingLab.Cli;
 
 /// <summary>
@@ -39,6 +37,9 @@ internal static class SharedOptions
 
     /// <summary>--out, optional.</summary>
     public static Option<string?> Out(string what) => new("--out") { Description = what };
+
+    /// <summary>--out with a default folder.</summary>
+    public static Option<string> Out(string what, string fallback) => new("--out") { Description = what, DefaultValueFactory = _ => fallback };
 
     /// <summary>--out of the data generators: the data folder to create.</summary>
     public static Option<string> DataOut() => OutRequired("data folder to create (replaced if it exists)");

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Bench;
-using ScalingLab.Common;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench data`: BPE encoding and shard writing throughput (routine: <see cref="DataBench"/>).</summary>
@@ -14,14 +10,12 @@ public static class BenchDataCommand
         var merges = new Option<int>("--merges") { Description = "BPE merges (vocabulary = 256 + merges + 1)", DefaultValueFactory = _ => 4096 };
         var threads = SharedOptions.Threads("encoding threads", 2);
         var json = SharedOptions.Json();
-        var cmd = new Command("data",
+        return Verb.Create("data",
             "BPE encoding throughput (MB/s of UTF-8 text) beside the textbook GPT-2 encoder, and shard writing\n" +
             "throughput beside a plain file write, on a synthetic corpus generated here.\n\n" +
             "Examples:\n" +
             "  scalinglab bench data                      # 50 MB, 4096 merges, 2 threads\n" +
-            "  scalinglab bench data --mb 10 --merges 1024 --json");
-        foreach (var o in new Option[] { mb, merges, threads, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab bench data --mb 10 --merges 1024 --json", [mb, merges, threads, json], parse =>
         {
             double size = parse.GetValue(mb);
             int m = parse.GetValue(merges), t = parse.GetValue(threads);
@@ -29,10 +23,7 @@ public static class BenchDataCommand
             if (m < 1) throw new UserError($"--merges {m} must be at least 1");
             if (t < 1) throw new UserError($"--threads {t} must be at least 1");
             var r = DataBench.Run(new DataBench.Options(size, m, t, Math.Min(8, size), Math.Min(5, size)), parse.InvocationConfiguration.Error);
-            if (parse.GetValue(json)) parse.InvocationConfiguration.Output.WriteLine(DataBench.ToJson(r));
-            else DataBench.WriteTable(r, parse.InvocationConfiguration.Output);
-            return 0;
+            return Verb.Print(parse, json, () => DataBench.ToJson(r), o => DataBench.WriteTable(r, o));
         });
-        return cmd;
     }
 }

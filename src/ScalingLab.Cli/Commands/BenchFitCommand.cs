@@ -1,8 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Bench;
-using ScalingLab.Common;
-using ScalingLab.Laws;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench fit`: time of a full-grid Approach-3 fit and of bootstrap refits (routine: <see cref="FitBench"/>).</summary>
@@ -18,25 +13,19 @@ public static class BenchFitCommand
         var resamples = new Option<int>("--resamples") { Description = "bootstrap refits to time", DefaultValueFactory = _ => 1000 };
         var threads = SharedOptions.Threads("worker threads");
         var json = SharedOptions.Json();
-        var cmd = new Command("fit",
+        return Verb.Create("fit",
             "Time one Approach-3 fit from Hoffmann's full 4,500-start grid and 1,000 bootstrap refits on the\n" +
             "Chinchilla points (drop 5 highest-loss, D = C/(6N)); MathNet's L-BFGS on every 10th start as the reference.\n\n" +
             "Examples:\n" +
             "  scalinglab bench fit --threads 2\n" +
-            "  scalinglab bench fit --resamples 200 --json");
-        foreach (var o in new Option[] { csv, resamples, threads, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab bench fit --resamples 200 --json", [csv, resamples, threads, json], parse =>
         {
             int b = parse.GetValue(resamples);
             if (b < 1) throw new UserError($"--resamples must be ≥ 1 (got {b})");
             var points = PointsCsv.DropHighest(PointsCsv.Read(parse.GetValue(csv)!,
                 new CsvColumns(N: "Model Size", D: null, C: "Training FLOP", Loss: "loss")), 5);
             var r = FitBench.Run(points, b, parse.GetValue(threads), parse.InvocationConfiguration.Error);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) output.WriteLine(FitBench.ToJson(r));
-            else FitBench.WriteTable(r, output);
-            return 0;
+            return Verb.Print(parse, json, () => FitBench.ToJson(r), o => FitBench.WriteTable(r, o));
         });
-        return cmd;
     }
 }

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using ScalingLab.Bench;
-using ScalingLab.Common;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench gemm`: managed GEMM vs OpenBLAS, GFLOP/s side by side (routine: <see cref="GemmBench"/>).</summary>
@@ -25,17 +20,16 @@ public static class BenchGemmCommand
             Description = "probe OpenBLAS's core types (one child process each) and time the fastest too (the oblas-best column)",
             DefaultValueFactory = _ => true,
         };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (rows with gflops_managed, gflops_openblas; median_ratio_2threads)" };
-        var cmd = new Command("gemm",
+        var json = SharedOptions.Json("rows with gflops_managed, gflops_openblas; median_ratio_2threads");
+        return Verb.Create("gemm",
             "GFLOP/s of the managed GEMM and OpenBLAS side by side (same process, same inputs), at the transformer's\n" +
             "shapes, NN/NT/TN, 1 and 2 threads; the ratio per row and the median ratio. Each figure is the best of\n" +
             "--repeat calls (the machine is shared). Without OpenBLAS it reports the managed figures alone.\n\n" +
             "Examples:\n" +
             "  scalinglab bench gemm                                   # the full table (a few minutes)\n" +
             "  scalinglab bench gemm --threads 2 --shapes 4096x768x3072 --ops NN --repeat 5\n" +
-            "  scalinglab bench gemm --json > gemm.json                # one JSON object");
-        foreach (var o in new Option[] { threads, shapes, ops, repeat, libraries, bestKernel, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab bench gemm --json > gemm.json                # one JSON object",
+            [threads, shapes, ops, repeat, libraries, bestKernel, json], parse =>
         {
             int rep = parse.GetValue(repeat);
             if (rep < 1) throw new UserError($"--repeat must be ≥ 1, got {rep}");
@@ -45,12 +39,8 @@ public static class BenchGemmCommand
                 ParseLibraries(parse.GetValue(libraries)!),
                 parse.GetValue(bestKernel) ? ChildCommand("bench", "gemm") : null);
             var rows = GemmBench.Run(options, parse.InvocationConfiguration.Error);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) output.WriteLine(GemmBench.ToJson(rows, options));
-            else GemmBench.WriteTable(rows, output);
-            return 0;
+            return Verb.Print(parse, json, () => GemmBench.ToJson(rows, options), o => GemmBench.WriteTable(rows, o));
         });
-        return cmd;
     }
 
     /// <summary>How to start this CLI again: the apphost itself, or `dotnet ScalingLab.Cli.dll`; then <paramref name="verb"/>.</summary>

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using ScalingLab.Bench;
-using ScalingLab.Common;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench radius`: the exact nearest-neighbour search vs the GEMM ceiling (routine: <see cref="RadiusBench"/>).</summary>
@@ -18,14 +12,12 @@ public static class BenchRadiusCommand
         var gemm = SharedOptions.Gemm();
         var block = new Option<int>("--block") { Description = "rows/columns per distance block", DefaultValueFactory = _ => 2048 };
         var json = SharedOptions.Json();
-        var cmd = new Command("radius",
+        return Verb.Create("radius",
             "Exact nearest-neighbour radius search (memory radius) over random vectors: seconds and GFLOP/s of the\n" +
             "distance GEMMs beside the GEMM's ceiling measured in the same run (target: effective ≥ 70% of it).\n\n" +
             "Examples:\n" +
             "  scalinglab bench radius                      # 100,000 vectors × 1024 dims (minutes)\n" +
-            "  scalinglab bench radius --count 20000 --json");
-        foreach (var o in new Option[] { count, dim, threads, gemm, block, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab bench radius --count 20000 --json", [count, dim, threads, gemm, block, json], parse =>
         {
             int m = parse.GetValue(count), n = parse.GetValue(dim), b = parse.GetValue(block);
             if (m < 2) throw new UserError($"--count must be ≥ 2 (got {m})");
@@ -54,6 +46,5 @@ public static class BenchRadiusCommand
                 $"  inside the GEMM calls {r.InGemmGflops:0.0} GFLOP/s = {100 * r.InGemmRatio:0.0}% of the ceiling; mean NN distance {r.MeanDistance:0.###}"));
             return 0;
         });
-        return cmd;
     }
 }

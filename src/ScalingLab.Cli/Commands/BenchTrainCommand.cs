@@ -1,9 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Bench;
-using System.Diagnostics;
-using ScalingLab.Common;
-using ScalingLab.Tensors;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab bench train`: training throughput and MFU per model shape (routine: <see cref="TrainBench"/>).</summary>
@@ -19,7 +13,7 @@ public static class BenchTrainCommand
         var gemm = SharedOptions.Gemm();
         var steps = new Option<int>("--steps") { Description = "timed steps per shape after one warm-up; the median is kept", DefaultValueFactory = _ => 3 };
         var shapes = new Option<string?>("--shapes") { Description = "only these rows, e.g. \"2x128,6x384\" (default: all)" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu)" };
+        var json = SharedOptions.Json("rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu");
         var precision = new Option<string>("--precision")
         {
             Description = "fp32, bf16, auto, or a list (fp32,bf16: both, interleaved); bf16 goes through oneDNN", DefaultValueFactory = _ => "fp32,bf16",
@@ -28,7 +22,7 @@ public static class BenchTrainCommand
         {
             Description = "first find OpenBLAS's fastest core type (child processes) and run the bench with it", DefaultValueFactory = _ => true,
         };
-        var cmd = new Command("train",
+        return Verb.Create("train",
             "Training throughput per model shape and precision: ms/step and tokens/s beside the matmul-only bound of that\n" +
             "exact step (its GEMM sequence replayed alone through the managed GEMM, OpenBLAS's fastest kernel, and oneDNN\n" +
             "for bf16; measured in the same run, interleaved) and the ratio; MFU against the GEMM ceiling; peak RSS.\n" +
@@ -37,9 +31,7 @@ public static class BenchTrainCommand
             "  scalinglab bench train                         # the full table (a few minutes)\n" +
             "  scalinglab bench train --shapes 2x128 --steps 5\n" +
             "  scalinglab bench train --shapes 12x768,4x256 --precision fp32\n" +
-            "  scalinglab bench train --json > train.json");
-        foreach (var o in new Option[] { threads, gemm, steps, shapes, json, precision, probe }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab bench train --json > train.json", [threads, gemm, steps, shapes, json, precision, probe], parse =>
         {
             int n = parse.GetValue(steps), t = parse.GetValue(threads);
             if (n < 1) throw new UserError($"bench train: --steps must be ≥ 1, got {n}");
@@ -79,11 +71,7 @@ public static class BenchTrainCommand
             }
             string backend = parse.GetValue(gemm)!;
             var result = TrainBench.Run(rows, backend, t, n, precisions, parse.InvocationConfiguration.Error);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) output.WriteLine(TrainBench.ToJson(result, backend, t));
-            else TrainBench.WriteTable(result, output);
-            return 0;
+            return Verb.Print(parse, json, () => TrainBench.ToJson(result, backend, t), o => TrainBench.WriteTable(result, o));
         });
-        return cmd;
     }
 }

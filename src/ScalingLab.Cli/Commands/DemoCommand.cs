@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using ScalingLab.Common;
-using ScalingLab.Reports;
-using ScalingLab.Sweeps;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>
@@ -58,20 +51,16 @@ public static class DemoCommand
     public static Command Create()
     {
         var quick = new Option<bool>("--quick") { Description = "A CI-sized demo (under 2 minutes on 2 cores)" };
-        var output = new Option<string>("--out") { Description = "Output folder", DefaultValueFactory = _ => "scalinglab-demo" };
+        var output = SharedOptions.Out("Output folder", "scalinglab-demo");
         var workers = new Option<int>("--workers") { Description = "Worker processes (default: the number of cores)" };
         var noCheck = new Option<bool>("--no-render-check") { Description = "Skip rendering report.html with headless Chromium" };
-        var cmd = new Command("demo",
+        return Verb.Create("demo",
             "The end-to-end job on built-in data: generate a known-entropy Zipf-facts corpus and Question-Formation data, train a\n" +
             "grid of GPT-2-style models (4 sizes × 3 data sizes, plus the 6- and 10-layer QF models of Niu et al. at reduced\n" +
             "width), fit the scaling law, analyse memory and training dynamics, and write the report. Resumable: run it again\n" +
             "after an interruption. About 15 minutes on 2 cores; --quick takes under 2.\n\n" +
-            "Examples:\n  scalinglab demo\n  scalinglab demo --quick --out /tmp/demo");
-        cmd.Options.Add(quick);
-        cmd.Options.Add(output);
-        cmd.Options.Add(workers);
-        cmd.Options.Add(noCheck);
-        cmd.SetAction((pr, cancel) =>
+            "Examples:\n  scalinglab demo\n  scalinglab demo --quick --out /tmp/demo",
+            [quick, output, workers, noCheck], (pr, cancel) =>
         {
             var stdout = pr.InvocationConfiguration.Output;
             var stderr = pr.InvocationConfiguration.Error;
@@ -88,7 +77,7 @@ public static class DemoCommand
             int n = pr.GetValue(workers);
             if (n < 0) throw new UserError($"demo: --workers must be ≥ 1 (got {n})");
             if (n == 0) n = Math.Max(1, Environment.ProcessorCount);
-            bool ok = SweepCommand.RunLocal(folder, n, stdout, stderr, cancel);
+            bool ok = SweepLocalRun.Run(folder, n, stdout, stderr, cancel);
             var trained = clock.Elapsed;
             if (cancel.IsCancellationRequested) throw new OperationCanceledException();
             if (!ok) throw new UserError($"demo: some runs failed; see 'scalinglab sweep status {folder.Dir}' and {Path.Combine(folder.Dir, "logs")}");
@@ -107,8 +96,7 @@ public static class DemoCommand
             stdout.WriteLine($"demo: report: {html}");
             stdout.WriteLine($"demo: report: {Path.Combine(root, "report.md")}");
             stdout.WriteLine($"demo: done in {clock.Elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min");
-            return Task.FromResult(0);
+            return 0;
         });
-        return cmd;
     }
 }

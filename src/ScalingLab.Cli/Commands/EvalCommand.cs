@@ -1,6 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Training;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab eval`: the loss of a checkpoint (ours, Hugging Face, or llm.c) on a data folder, a text file or token ids.</summary>
@@ -9,13 +6,6 @@ public static class EvalCommand
     /// <summary>The `eval` verb.</summary>
     public static Command Create()
     {
-        var cmd = new Command("eval",
-            "Mean next-token loss (nats/token) of a checkpoint on consecutive windows of a data folder's split, a text file\n" +
-            "(tokenized with the checkpoint's tokenizer) or a raw int32 token stream.\n\n" +
-            "Examples:\n" +
-            "  scalinglab eval --checkpoint runs/a/ckpt-00001000 --data data/tiny --split val\n" +
-            "  scalinglab eval --checkpoint ~/models/gpt2 --text book.txt --seq 1024 --max-windows 50\n" +
-            "  scalinglab eval --llmc gpt2_124M.bin --tokens ids.bin --seq 64 --json");
         var ckpt = new Option<string?>("--checkpoint") { Description = "checkpoint folder RUN/ckpt-NNNNNNNN, or a Hugging Face GPT-2 / GPT-NeoX folder (config.json + model.safetensors)" };
         var llmc = new Option<string?>("--llmc") { Description = "llm.c GPT-2 checkpoint file (gpt2_*.bin, float32 or bfloat16)" };
         var data = new Option<string?>("--data") { Description = "data folder made by `scalinglab data`" };
@@ -25,11 +15,17 @@ public static class EvalCommand
         var seq = new Option<int?>("--seq") { Description = "tokens per window (default: the model's context, at most 1024)" };
         var batch = new Option<int>("--batch") { Description = "windows per forward pass", DefaultValueFactory = _ => 4 };
         var maxWindows = new Option<int>("--max-windows") { Description = "score at most this many windows (0 = all)", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "threads (0 = all processors)", DefaultValueFactory = _ => 0 };
-        var gemm = new Option<string>("--gemm") { Description = "GEMM backend: auto, managed, openblas, reference", DefaultValueFactory = _ => "auto" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object (loss, perplexity, windows, tokens_scored, ...)" };
-        foreach (Option o in new Option[] { ckpt, llmc, data, split, text, tokens, seq, batch, maxWindows, threads, gemm, json }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+        var threads = SharedOptions.Threads("threads");
+        var gemm = SharedOptions.Gemm();
+        var json = SharedOptions.Json("loss, perplexity, windows, tokens_scored, ...");
+        return Verb.Create("eval",
+            "Mean next-token loss (nats/token) of a checkpoint on consecutive windows of a data folder's split, a text file\n" +
+            "(tokenized with the checkpoint's tokenizer) or a raw int32 token stream.\n\n" +
+            "Examples:\n" +
+            "  scalinglab eval --checkpoint runs/a/ckpt-00001000 --data data/tiny --split val\n" +
+            "  scalinglab eval --checkpoint ~/models/gpt2 --text book.txt --seq 1024 --max-windows 50\n" +
+            "  scalinglab eval --llmc gpt2_124M.bin --tokens ids.bin --seq 64 --json",
+            [ckpt, llmc, data, split, text, tokens, seq, batch, maxWindows, threads, gemm, json], parse =>
         {
             var result = Evaluation.Run(new EvalOptions
             {
@@ -37,11 +33,7 @@ public static class EvalCommand
                 Text = parse.GetValue(text), Tokens = parse.GetValue(tokens), Seq = parse.GetValue(seq), Batch = parse.GetValue(batch),
                 MaxWindows = parse.GetValue(maxWindows), Threads = parse.GetValue(threads), Gemm = parse.GetValue(gemm)!,
             });
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) output.WriteLine(result.ToJson());
-            else output.Write(result.Table());
-            return 0;
+            return Verb.Print(parse, json, () => result.ToJson(), o => o.Write(result.Table()));
         });
-        return cmd;
     }
 }

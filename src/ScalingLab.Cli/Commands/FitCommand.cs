@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using ScalingLab.Common;
-using ScalingLab.Laws;
-using ScalingLab.Reports;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>
@@ -36,7 +30,7 @@ public static class FitCommand
         var allow = new Option<bool>("--allow-unconverged") { Description = "exit 0 even when the best fit did not converge" };
         var json = SharedOptions.Json("parameters with identifiability and intervals, profiles, allocation, approaches, points");
         var plot = new Option<string?>("--plot") { Description = "write an SVG of runs vs the fitted law (loss vs N, loss vs D, IsoFLOP)" };
-        var cmd = new Command("fit",
+        return Verb.Create("fit",
             "Fit a scaling law to runs (N, D, loss): Huber loss (δ = 1e-3) on log residuals through log-sum-exp,\n" +
             "L-BFGS from every point of an initial grid, best kept (Hoffmann et al. 2022, Approach 3). Prints the\n" +
             "parameters with bootstrap 95% intervals, N_opt/D_opt at compute budgets, Approaches 1 and 2 when the runs\n" +
@@ -45,10 +39,8 @@ public static class FitCommand
             "  scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss\n" +
             "  scalinglab fit --csv ../shared/data/chinchilla/svg_extracted_data.csv --n-column \"Model Size\" \\\n" +
             "      --c-column \"Training FLOP\" --loss-column loss --drop-highest 5 --form chinchilla --bootstrap 200\n" +
-            "  scalinglab fit --csv runs.csv --form kaplan-nd --bootstrap 0 --json --plot fit.svg");
-        foreach (var o in new Option[] { csv, nCol, dCol, cCol, lossCol, nameCol, drop, form, boot, seed, threads, budgets, delta, maxIter, allow, json, plot })
-            cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+            "  scalinglab fit --csv runs.csv --form kaplan-nd --bootstrap 0 --json --plot fit.svg",
+            [csv, nCol, dCol, cCol, lossCol, nameCol, drop, form, boot, seed, threads, budgets, delta, maxIter, allow, json, plot], parse =>
         {
             var err = parse.InvocationConfiguration.Error;
             var output = parse.InvocationConfiguration.Output;
@@ -90,7 +82,6 @@ public static class FitCommand
                 throw new UserError($"the best fit did not converge (L-BFGS stopped: {result.Stop}); rerun with --allow-unconverged to accept it", 3);
             return 0;
         });
-        return cmd;
     }
 
     private static double[] ParseBudgets(string text)

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using ScalingLab.Reports;
-using ScalingLab.Sweeps;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab report SWEEP_DIR`: report.html (self-contained) and report.md for a sweep.</summary>
@@ -11,19 +7,15 @@ public static class ReportCommand
     public static Command Create()
     {
         var dir = new Argument<string>("SWEEP_DIR") { Description = "The sweep folder" };
-        var output = new Option<string?>("--out") { Description = "Where to write report.html and report.md (default: SWEEP_DIR)" };
+        var output = SharedOptions.Out("Where to write report.html and report.md (default: SWEEP_DIR)");
         var noAnalyses = new Option<bool>("--no-analyses") { Description = "Only the sweep table, loss curves and provenance (no fit, memory, dynamics)" };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples for the law fit's intervals", DefaultValueFactory = _ => 200 };
-        var cmd = new Command("report",
+        return Verb.Create("report",
             "Write report.html (self-contained: inline SVG, no scripts) and report.md for a sweep: the table of runs, loss\n" +
             "curves, fitted scaling laws with intervals (or 'not identified') and the compute-optimal frontier, the memory\n" +
             "analysis, the training dynamics analysis, and the exact commands and versions.\n\n" +
-            "Examples:\n  scalinglab report runs/tiny\n  scalinglab report runs/tiny --no-analyses --out /tmp/r");
-        cmd.Arguments.Add(dir);
-        cmd.Options.Add(output);
-        cmd.Options.Add(noAnalyses);
-        cmd.Options.Add(bootstrap);
-        cmd.SetAction(pr =>
+            "Examples:\n  scalinglab report runs/tiny\n  scalinglab report runs/tiny --no-analyses --out /tmp/r",
+            [dir, output, noAnalyses, bootstrap], pr =>
         {
             var folder = SweepFolder.Open(pr.GetValue(dir)!);
             var outcome = SweepReportBuilder.Build(folder,
@@ -33,6 +25,5 @@ public static class ReportCommand
             pr.InvocationConfiguration.Output.WriteLine($"report: {outcome.MarkdownPath}");
             return 0;
         });
-        return cmd;
     }
 }

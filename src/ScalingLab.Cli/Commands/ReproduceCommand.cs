@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using ScalingLab.Common;
-using ScalingLab.Sweeps;
 using ScalingLab.Experiments;
 
 namespace ScalingLab.Cli.Commands;
@@ -17,21 +13,19 @@ public static class ReproduceCommand
     {
         var names = new Argument<string>("EXPERIMENTS") { Description = "An experiment name, a comma-separated list, or all" };
         var quick = new Option<bool>("--quick") { Description = "CI size (each under 2 minutes on 2 cores)" };
-        var output = new Option<string>("--out") { Description = "Output folder (sweeps, figures, results)", DefaultValueFactory = _ => "reproduce" };
+        var output = SharedOptions.Out("Output folder (sweeps, figures, results)", "reproduce");
         var scale = new Option<double>("--scale") { Description = "Multiply model sizes (parameters) and data sizes by K", DefaultValueFactory = _ => 1.0 };
         var workers = new Option<int>("--workers") { Description = "Local worker processes (default: the number of cores)" };
         var results = new Option<string?>("--results") { Description = "Where to write the results document (default: OUT/results.md)" };
-        var cmd = new Command("reproduce",
+        return Verb.Create("reproduce",
             "Run papers' headline experiments at CPU scale: each trains a built-in sweep (resumable; finished runs are\n" +
             "reused), analyses it, and applies a verdict rule fixed in code before the run (reproduced / not reproduced at\n" +
             "this scale / contradicted), printed with the measured figures beside the paper's. Experiments: " +
             string.Join(", ", ExperimentRegistry.All.Select(e => e.Name)) + ".\n\n" +
             "Examples:\n  scalinglab reproduce all --quick\n  scalinglab reproduce known-entropy-law --out runs/reproduce\n" +
             "  scalinglab reproduce all --out runs/reproduce --results docs/results.md\n" +
-            "  scalinglab reproduce known-entropy-law --scale 4     # 4× the parameters and tokens");
-        cmd.Arguments.Add(names);
-        foreach (var o in new Option[] { quick, output, scale, workers, results }) cmd.Options.Add(o);
-        cmd.SetAction((pr, cancel) =>
+            "  scalinglab reproduce known-entropy-law --scale 4     # 4× the parameters and tokens",
+            [names, quick, output, scale, workers, results], (pr, cancel) =>
         {
             var stdout = pr.InvocationConfiguration.Output;
             var stderr = pr.InvocationConfiguration.Error;
@@ -44,7 +38,7 @@ public static class ReproduceCommand
             string outDir = Path.GetFullPath(pr.GetValue(output)!);
             var opts = new ReproduceOptions(outDir, pr.GetValue(quick), k, "scalinglab " + string.Join(' ', pr.Tokens.Select(t => t.Value)));
             var host = new SweepHost((d, dir) => SweepData.Generate(d, dir, line => stderr.WriteLine($"data: {line}")),
-                                     (folder, c) => SweepCommand.RunLocal(folder, n, stdout, stderr, c));
+                                     (folder, c) => SweepLocalRun.Run(folder, n, stdout, stderr, c));
             var failed = new List<string>();
             foreach (var e in list)
             {
@@ -68,8 +62,7 @@ public static class ReproduceCommand
             string doc = ResultsDocument.Write(pr.GetValue(results) ?? Path.Combine(outDir, "results.md"), ResultsDocument.Collect(outDir));
             stdout.WriteLine($"reproduce: results: {doc}");
             if (failed.Count > 0) throw new UserError($"reproduce: {string.Join(", ", failed)} did not finish (see the errors above); run the same command again to resume");
-            return Task.FromResult(0);
+            return 0;
         });
-        return cmd;
     }
 }

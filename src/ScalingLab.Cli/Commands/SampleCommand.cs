@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Text.Json;
-using ScalingLab.Common;
-using ScalingLab.Data;
-using ScalingLab.Tensors;
-using ScalingLab.Training;
-
 namespace ScalingLab.Cli.Commands;
 
 /// <summary>`scalinglab sample`: generates text from a trained run so a person can see what the model learnt.</summary>
@@ -13,12 +6,6 @@ public static class SampleCommand
     /// <summary>The `sample` verb.</summary>
     public static Command Create()
     {
-        var cmd = new Command("sample",
-            "Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.\n\n" +
-            "Examples:\n" +
-            "  scalinglab sample --run runs/a --prompt \"Once upon a time\"\n" +
-            "  scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy\n" +
-            "  scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json");
         var run = new Option<string?>("--run") { Description = "Run folder (made by `scalinglab train`)" };
         var ckpt = new Option<string?>("--checkpoint") { Description = "A checkpoint folder RUN/ckpt-NNNNNNNN (default: the run's newest), or a Hugging Face GPT-2 / GPT-NeoX folder with vocab.json + merges.txt" };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue", DefaultValueFactory = _ => "" };
@@ -26,10 +13,15 @@ public static class SampleCommand
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 40 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling", DefaultValueFactory = _ => 1 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt, completion, ids)" };
-        foreach (Option o in new Option[] { run, ckpt, prompt, tokens, temperature, topK, seed, json }) cmd.Options.Add(o);
+        var json = SharedOptions.Json("prompt, completion, ids");
 
-        cmd.SetAction(parse =>
+        return Verb.Create("sample",
+            "Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.\n\n" +
+            "Examples:\n" +
+            "  scalinglab sample --run runs/a --prompt \"Once upon a time\"\n" +
+            "  scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy\n" +
+            "  scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json",
+            [run, ckpt, prompt, tokens, temperature, topK, seed, json], parse =>
         {
             string? runDir = parse.GetValue(run);
             string? ckptDir = parse.GetValue(ckpt);
@@ -73,6 +65,5 @@ public static class SampleCommand
                 stdout.WriteLine(tokenizer.Decode([.. ids, .. output])); // decoded whole, so the tokenizer places the joins
             return 0;
         });
-        return cmd;
     }
 }

@@ -1,11 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using ScalingLab.Common;
-using ScalingLab.Data;
 using ScalingLab.Model;
-using ScalingLab.Tensors;
-using ScalingLab.Training;
 
 namespace ScalingLab.Cli.Commands;
 
@@ -15,13 +8,6 @@ public static class TrainCommand
     /// <summary>The `train` verb.</summary>
     public static Command Create()
     {
-        var cmd = new Command("train",
-            "Train a GPT-style model on a data folder: AdamW, warmup + cosine, checkpoints on the Pythia schedule, metrics.jsonl.\n" +
-            "Prints the minimum validation loss beside the unigram baseline of the data (a model must beat it).\n\n" +
-            "Examples:\n" +
-            "  scalinglab train --model 4x256 --data DIR --tokens 20M --batch 32 --seq 128 --lr 1e-3 --out runs/a\n" +
-            "  scalinglab train --config run.json --out runs/b      # options given on the line override the file\n" +
-            "  scalinglab train --resume runs/a                     # continue from the newest checkpoint, bit-identically");
         var model = new Option<string>("--model") { Description = "Model shape LAYERSxWIDTH (d_ff = 4·width, heads of 64), e.g. 4x256", DefaultValueFactory = _ => "2x128" };
         var flavour = new Option<string>("--flavour") { Description = "Architecture: gpt2 or neox", DefaultValueFactory = _ => "gpt2" };
         var data = new Option<string?>("--data") { Description = "Data folder (manifest.json, tokenizer.json, shards), e.g. from `scalinglab data`" };
@@ -34,7 +20,7 @@ public static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and data order", DefaultValueFactory = _ => 1 };
         var evalEvery = new Option<long>("--eval-every") { Description = "Evaluate every k steps (-1: 20 times per run)", DefaultValueFactory = _ => -1 };
         var ckptEvery = new Option<long>("--ckpt-every") { Description = "Checkpoint every k steps after the powers of two (-1: 10 per run, 0: none)", DefaultValueFactory = _ => -1 };
-        var threads = new Option<int>("--threads") { Description = "Threads (results are bit-reproducible for a given count)", DefaultValueFactory = _ => 2 };
+        var threads = SharedOptions.Threads("Threads (results are bit-reproducible for a given count)", 2);
         var gemm = SharedOptions.Gemm();
         var windows = new Option<string>("--windows") { Description = "Training windows: auto (aligned for line-structured data such as Question-Formation), stream (a grid over the token stream) or aligned (start on a separator, whole documents)", DefaultValueFactory = _ => "auto" };
         var precision = new Option<string>("--precision")
@@ -43,15 +29,20 @@ public static class TrainCommand
             DefaultValueFactory = _ => "fp32",
         };
         var config = new Option<string?>("--config") { Description = "run.json: train.json keys plus \"model\" (a shape like \"4x256\" or a config.json object) and \"flavour\"" };
-        var output = new Option<string?>("--out") { Description = "Run folder to create" };
+        var output = SharedOptions.Out("Run folder to create");
         var resume = new Option<string?>("--resume") { Description = "Run folder to continue from its newest complete checkpoint" };
         var force = new Option<bool>("--force") { Description = "Overwrite a run folder that already holds a run" };
         var json = SharedOptions.Json();
-        foreach (Option o in new Option[] { model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json })
-            cmd.Options.Add(o);
 
         // cancel: SIGTERM or Ctrl-C (CliApp) = preemption: checkpoint at the next step boundary, say how to resume, exit 0.
-        cmd.SetAction((parse, cancel) =>
+        return Verb.Create("train",
+            "Train a GPT-style model on a data folder: AdamW, warmup + cosine, checkpoints on the Pythia schedule, metrics.jsonl.\n" +
+            "Prints the minimum validation loss beside the unigram baseline of the data (a model must beat it).\n\n" +
+            "Examples:\n" +
+            "  scalinglab train --model 4x256 --data DIR --tokens 20M --batch 32 --seq 128 --lr 1e-3 --out runs/a\n" +
+            "  scalinglab train --config run.json --out runs/b      # options given on the line override the file\n" +
+            "  scalinglab train --resume runs/a                     # continue from the newest checkpoint, bit-identically",
+            [model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json], (parse, cancel) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
@@ -134,7 +125,7 @@ public static class TrainCommand
                     string run = resumeDir ?? parse.GetValue(output)!;
                     stderr.WriteLine($"train: preempted at step {result.Step} of {result.TotalSteps}; checkpoint {Checkpoints.DirName(result.Step)} saved; " +
                                      $"continue with: scalinglab train --resume {run}");
-                    return Task.FromResult(0);
+                    return 0;
                 }
                 Print(stdout, result, parse.GetValue(json));
             }
@@ -142,14 +133,13 @@ public static class TrainCommand
             {
                 progress.Finish();
             }
-            return Task.FromResult(0);
+            return 0;
             }
             finally
             {
                 dataset?.Dispose();
             }
         });
-        return cmd;
     }
 
     private static TokenDataset OpenData(string? dir)

@@ -189,7 +189,7 @@ public sealed class SweepCliTests : IDisposable
             new(2, "t", "h2", "b", cfg, "/r/b", RunState.Running, 1, "w", 0, 0, null, 1, "{\"step\":5,\"steps\":10,\"train_loss\":2.5}", null, null),
             new(3, "t", "h3", "c", cfg, "/r/c", RunState.Pending, 0, null, 0, null, null, null, null, null, null),
         };
-        string line = SweepCommand.ProgressLine(runs, TimeSpan.FromSeconds(30));
+        string line = SweepLocalRun.ProgressLine(runs, TimeSpan.FromSeconds(30));
         Assert.Contains("1/3 done", line);
         Assert.Contains("b 5/10 loss 2.500", line);
         Assert.Contains("ETA 00:01:00", line);

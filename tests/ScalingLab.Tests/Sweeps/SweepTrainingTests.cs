@@ -34,7 +34,7 @@ public sealed class SweepTrainingTests : IDisposable
 
     private static Process StartCli(params string[] args)
     {
-        var psi = SweepCommand.WorkerCommand("x", "x");
+        var psi = SweepLocalRun.WorkerCommand("x", "x");
         psi.ArgumentList.Clear();
         psi.ArgumentList.Add(typeof(SweepCommand).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);

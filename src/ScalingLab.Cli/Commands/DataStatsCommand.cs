@@ -1,0 +1,24 @@
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>`scalinglab data stats`: a data folder's manifest, with its shards opened and checked.</summary>
+public static class DataStatsCommand
+{
+    /// <summary>The `data stats` sub-verb.</summary>
+    public static Command Create()
+    {
+        var dir = new Argument<string>("dir") { Description = "a data folder" };
+        var json = DataCommand.ManifestJson();
+        return Verb.Create("stats",
+            "Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
+            "The shards are opened and checked (headers, lengths, tokenizer hash).\n\n" +
+            "Examples:\n" +
+            "  scalinglab data stats data/corpus\n" +
+            "  scalinglab data stats data/markov --json", [dir, json], parse =>
+        {
+            string d = parse.GetValue(dir)!;
+            using var ds = TokenDataset.Open(d);
+            DataCommand.Report(parse, ds.Manifest, d, null, parse.GetValue(json));
+            return 0;
+        });
+    }
+}

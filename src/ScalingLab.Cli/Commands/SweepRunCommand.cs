@@ -1,0 +1,44 @@
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>`scalinglab sweep run`: submit (given a spec) and train every pending run with local workers.</summary>
+public static class SweepRunCommand
+{
+    /// <summary>The `sweep run` sub-verb.</summary>
+    public static Command Create()
+    {
+        var target = new Argument<string>("SPEC_OR_DIR") { Description = "A sweep spec to submit and run, or an existing sweep folder to finish" };
+        var dir = SweepCommand.DirOption();
+        var registry = SweepCommand.RegistryOption();
+        var json = SweepCommand.JsonOption();
+        var workers = new Option<int>("--workers") { Description = "Worker processes (default: cores / threads per run)" };
+        var retry = new Option<bool>("--retry-failed") { Description = "Put failed runs back in the queue first" };
+        return Verb.Create("run",
+            "Submit (when given a spec) and train every pending run with local worker processes, showing live progress.\n" +
+            "Interrupted (Ctrl-C, kill -9, a crash)? Run it again: finished runs stay done, the others resume from their\n" +
+            "newest checkpoint.\n\n" +
+            "Examples:\n  scalinglab sweep run tiny.yaml --dir runs/tiny --workers 2\n  scalinglab sweep run runs/tiny",
+            [target, dir, registry, workers, retry, json], (pr, cancel) =>
+        {
+            var output = pr.InvocationConfiguration.Output;
+            var error = pr.InvocationConfiguration.Error;
+            string t = pr.GetValue(target)!;
+            SweepFolder folder = Directory.Exists(t) && File.Exists(Path.Combine(t, SweepFolder.FileName))
+                ? SweepFolder.Open(t)
+                : SweepCommand.SubmitSpec(t, pr.GetValue(dir), pr.GetValue(registry), error).Folder;
+            if (Directory.Exists(t)) SweepCommand.SubmitFolder(folder, error); // the spec may have grown since
+            SweepReport.RecordCommand(folder, pr.Tokens.Select(tok => tok.Value));
+            if (pr.GetValue(retry))
+            {
+                using var reg = folder.OpenRegistry();
+                reg.RetryFailed(folder.Name);
+            }
+            int threads = folder.LoadSpec().Grids.Max(g => g.ThreadsPerRun);
+            int n = pr.GetValue(workers);
+            if (n < 0) throw new UserError($"sweep run: --workers must be ≥ 1 (got {n})");
+            if (n == 0) n = Math.Max(1, Environment.ProcessorCount / threads);
+            bool ok = SweepLocalRun.Run(folder, n, output, error, cancel);
+            SweepStatusCommand.Print(folder, output, pr.GetValue(json));
+            return ok ? 0 : 1;
+        });
+    }
+}

@@ -1,0 +1,24 @@
+namespace ScalingLab.Cli.Commands;
+
+/// <summary>`scalinglab sweep submit`: create the sweep folder, generate its data and register its runs.</summary>
+public static class SweepSubmitCommand
+{
+    /// <summary>The `sweep submit` sub-verb.</summary>
+    public static Command Create()
+    {
+        var spec = new Argument<string>("SPEC") { Description = "Sweep spec (YAML or JSON)" };
+        var dir = SweepCommand.DirOption();
+        var registry = SweepCommand.RegistryOption();
+        var json = SweepCommand.JsonOption();
+        return Verb.Create("submit",
+            "Create the sweep folder, generate its data, and register its runs (again: only new configs are added).\n\n" +
+            "Example:\n  scalinglab sweep submit tiny.yaml --dir runs/tiny", [spec, dir, registry, json], pr =>
+        {
+            var (folder, added, total) = SweepCommand.SubmitSpec(pr.GetValue(spec)!, pr.GetValue(dir), pr.GetValue(registry), pr.InvocationConfiguration.Error);
+            SweepReport.RecordCommand(folder, pr.Tokens.Select(t => t.Value));
+            return Verb.Print(pr, json,
+                () => new JsonObject { ["sweep"] = folder.Name, ["dir"] = folder.Dir, ["runs"] = total, ["added"] = added }.ToJsonString(),
+                o => o.WriteLine($"sweep {folder.Name}: {total} runs ({added} new) in {folder.Dir}; registry {SweepFolder.Show(folder.Registry)}"));
+        });
+    }
+}

@@ -1,0 +1,59 @@
+namespace ScalingLab.Cli;
+
+/// <summary>
+/// How every verb is put together, once: a name, help with examples, its arguments and options in help order, and an
+/// action that parses, makes one library call and prints (<see cref="Print"/>: the result's JSON with --json, else its
+/// table). A group verb (<see cref="Group"/>) holds sub-verbs.
+/// </summary>
+internal static class Verb
+{
+    /// <summary>A verb whose action returns the exit code.</summary>
+    public static Command Create(string name, string help, IEnumerable<Symbol> symbols, Func<ParseResult, int> action)
+    {
+        var cmd = Declare(name, help, symbols);
+        cmd.SetAction(action);
+        return cmd;
+    }
+
+    /// <summary>A verb whose action can be cancelled (Ctrl-C, SIGTERM: see <see cref="StopSignals"/>).</summary>
+    public static Command Create(string name, string help, IEnumerable<Symbol> symbols, Func<ParseResult, CancellationToken, int> action)
+    {
+        var cmd = Declare(name, help, symbols);
+        cmd.SetAction((pr, cancel) => Task.FromResult(action(pr, cancel)));
+        return cmd;
+    }
+
+    /// <summary>A verb made of sub-verbs (e.g. `sweep`: submit, run, work, status, export).</summary>
+    public static Command Group(string name, string help, params Command[] verbs)
+    {
+        var cmd = new Command(name, help);
+        foreach (var v in verbs) cmd.Subcommands.Add(v);
+        return cmd;
+    }
+
+    /// <summary>
+    /// Prints a verb's typed result: one JSON object when <paramref name="json"/> is set, else the table; returns 0.
+    /// </summary>
+    public static int Print(ParseResult parse, Option<bool> json, Func<string> toJson, Action<TextWriter> table)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        if (parse.GetValue(json)) output.WriteLine(toJson());
+        else table(output);
+        return 0;
+    }
+
+    private static Command Declare(string name, string help, IEnumerable<Symbol> symbols)
+    {
+        var cmd = new Command(name, help);
+        foreach (var s in symbols)
+        {
+            switch (s)
+            {
+                case Argument a: cmd.Arguments.Add(a); break;
+                case Option o: cmd.Options.Add(o); break;
+                default: throw new ArgumentException($"verb {name}: {s.GetType().Name} is neither an argument nor an option");
+            }
+        }
+        return cmd;
+    }
+}
