@@ -47,14 +47,19 @@ public static class Bootstrap
 
     /// <summary>
     /// Runs <paramref name="resamples"/> refits of <paramref name="full"/> (a fit of <paramref name="points"/>).
-    /// <paramref name="progress"/> gets the number done so far.
+    /// <paramref name="progress"/> gets the number done so far. With <paramref name="groups"/> (a group index 0..G−1 per
+    /// point, e.g. the run a learning-curve point belongs to) whole groups are resampled, as the points of one group are
+    /// not independent draws.
     /// </summary>
     public static BootstrapResult Run(FitForm form, IReadOnlyList<FitPoint> points, FitResult full, int resamples,
                                       ulong seed, FitOptions options, Derive? derive = null, int extraStarts = 7,
-                                      Action<int>? progress = null)
+                                      Action<int>? progress = null, int[]? groups = null)
     {
         var data = new FitData(points);
         int n = data.Count;
+        if (groups is not null && (groups.Length != n || groups.Any(g => g < 0)))
+            throw new ArgumentException("bootstrap: one non-negative group index per point");
+        int groupCount = groups is null ? 0 : groups.Max() + 1;
         var starts = BootstrapStarts(full, extraStarts);
         var grid = options.Grid ?? form.DefaultGrid;
         var names = full.Law.Parameters.Keys.ToList();
@@ -69,7 +74,16 @@ public static class Bootstrap
         {
             var rng = new Rng(seed).Fork((ulong)b);
             var weights = new double[n];
-            for (int i = 0; i < n; i++) weights[rng.NextInt(n)] += 1;
+            if (groups is null)
+            {
+                for (int i = 0; i < n; i++) weights[rng.NextInt(n)] += 1;
+            }
+            else
+            {
+                var draws = new double[groupCount];
+                for (int i = 0; i < groupCount; i++) draws[rng.NextInt(groupCount)] += 1;
+                for (int i = 0; i < n; i++) weights[i] = draws[groups[i]];
+            }
             FitResult r;
             try
             {

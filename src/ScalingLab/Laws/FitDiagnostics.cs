@@ -16,18 +16,21 @@ public sealed record FitDiagnostics
     /// <summary>(predicted − actual)/actual loss of that run under a refit without it.</summary>
     public double HeldOutRelativeError { get; init; } = double.NaN;
 
+    /// <summary>Log residuals ln L̂ − ln L, R² of ln L (1 − Σ r² / Σ (ln L − mean)²) and the RMS log residual.</summary>
+    public static (double[] LogResiduals, double R2, double Rms) LogFit(IReadOnlyList<double> predicted, IReadOnlyList<double> observed)
+    {
+        var r = observed.Select((l, i) => Math.Log(predicted[i]) - Math.Log(l)).ToArray();
+        double mean = observed.Average(Math.Log);
+        double ssr = r.Sum(x => x * x), sst = observed.Sum(l => Math.Pow(Math.Log(l) - mean, 2));
+        return (r, sst > 0 ? 1 - ssr / sst : double.NaN, Math.Sqrt(ssr / observed.Count));
+    }
+
     /// <summary>Residuals and R² of <paramref name="fit"/>, and the held-out-largest-run extrapolation error.</summary>
     public static FitDiagnostics Compute(FitForm form, IReadOnlyList<FitPoint> points, FitResult fit, FitOptions options)
     {
         var predicted = points.Select(p => fit.Law.Loss(new LawInput(N: p.N, D: p.D, C: p.Compute))).ToArray();
-        var r = points.Select((p, i) => Math.Log(predicted[i]) - Math.Log(p.Loss)).ToArray();
-        double mean = points.Average(p => Math.Log(p.Loss));
-        double ssr = r.Sum(x => x * x), sst = points.Sum(p => Math.Pow(Math.Log(p.Loss) - mean, 2));
-        var diag = new FitDiagnostics
-        {
-            Predicted = predicted, LogResiduals = r, R2LogLoss = sst > 0 ? 1 - ssr / sst : double.NaN,
-            RmsLogResidual = Math.Sqrt(ssr / points.Count),
-        };
+        var (r, r2, rms) = LogFit(predicted, points.Select(p => p.Loss).ToArray());
+        var diag = new FitDiagnostics { Predicted = predicted, LogResiduals = r, R2LogLoss = r2, RmsLogResidual = rms };
         // Held out: the run with the most compute, refitted from the full fit's best starts (as a bootstrap refit).
         if (points.Count - 1 <= form.Dim) return diag;
         int largest = Enumerable.Range(0, points.Count).MaxBy(i => points[i].Compute);

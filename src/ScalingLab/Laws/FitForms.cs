@@ -58,7 +58,9 @@ public abstract class FitForm
         "kaplan-n" => new KaplanPowerFit(KaplanPowerFit.Variable.N),
         "kaplan-d" => new KaplanPowerFit(KaplanPowerFit.Variable.D),
         "kaplan-c" => new KaplanPowerFit(KaplanPowerFit.Variable.C),
-        "kaplan-ns" or "data-constrained" => throw new Common.UserError(
+        "kaplan-ns" => throw new Common.UserError(
+            "form 'kaplan-ns' is fitted from learning curves (steps), not (N, D, loss) points: `scalinglab report` fits it when the runs logged them; fit 'chinchilla' or a kaplan form here"),
+        "data-constrained" => throw new Common.UserError(
             $"form '{name}' can be evaluated but not fitted from (N, D, loss) points; fit 'chinchilla' or a kaplan form"),
         _ => throw LawCatalog.Unknown(name),
     };
@@ -191,7 +193,7 @@ public sealed class KaplanNDFit : FitForm
 }
 
 /// <summary>The plain-sum form in log space: ln L = LSE(α_N (n_c − ln N), α_D (d_c − ln D)). θ = (n_c, d_c, α_N, α_D).</summary>
-public sealed class KaplanSumFit : FitForm
+public class KaplanSumFit : FitForm
 {
     /// <inheritdoc/>
     public override string Name => "kaplan-sum";
@@ -211,6 +213,25 @@ public sealed class KaplanSumFit : FitForm
 
     /// <inheritdoc/>
     public override IScalingLaw ToLaw(ReadOnlySpan<double> t) => new KaplanNDSum(Math.Exp(t[0]), Math.Exp(t[1]), t[2], t[3]);
+}
+
+/// <summary>
+/// Kaplan eq. 1.6 / 5.6, L(N, S_min) = (N_c/N)^α_N + (S_c/S_min)^α_S: the plain-sum form with steps in place of tokens.
+/// The points' D holds S_min (steps at a very large batch); <see cref="LearningCurveAnalysis"/> builds them. Not in
+/// <see cref="FitForm.ByName"/>: a points CSV has no steps. θ = (n_c, s_c, α_N, α_S); the fitted law carries no B_*
+/// or α_B (NaN), which come from <see cref="NoiseScaleAnalysis"/>.
+/// </summary>
+public sealed class KaplanNSFit : KaplanSumFit
+{
+    /// <inheritdoc/>
+    public override string Name => "kaplan-ns";
+    /// <inheritdoc/>
+    public override string[] ThetaNames { get; } = ["ln_N_c", "ln_S_c", "alpha_N", "alpha_S"];
+    /// <inheritdoc/>
+    public override double[][] DefaultGrid { get; } = [[10, 20, 30, 40], [0, 4, 8, 12], [0.05, 0.1, 0.3, 0.6], [0.1, 0.3, 0.6, 1.0]];
+    /// <inheritdoc/>
+    public override IScalingLaw ToLaw(ReadOnlySpan<double> t) =>
+        new KaplanNS(Math.Exp(t[0]), t[2], Math.Exp(t[1]), t[3], BStar: double.NaN, AlphaB: double.NaN);
 }
 
 /// <summary>

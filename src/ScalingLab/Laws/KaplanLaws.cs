@@ -119,7 +119,9 @@ public sealed record KaplanNS(double Nc = 6.5e13, double AlphaN = 0.077, double 
     /// <summary>B_crit(L) = B_* / L^(1/α_B), tokens.</summary>
     public double CriticalBatch(double loss) => BStar / Math.Pow(loss, 1.0 / AlphaB);
     /// <summary>S_min = S / (1 + B_crit(L)/B): the steps training would need at a very large batch.</summary>
-    public double MinSteps(double steps, double batchTokens, double loss) => steps / (1 + CriticalBatch(loss) / batchTokens);
+    public double MinSteps(double steps, double batchTokens, double loss) => MinStepsAt(steps, batchTokens, CriticalBatch(loss));
+    /// <summary>Kaplan eq. 5.4 with a given critical batch (tokens): S_min = S / (1 + B_crit/B).</summary>
+    public static double MinStepsAt(double steps, double batchTokens, double criticalBatch) => steps / (1 + criticalBatch / batchTokens);
     /// <summary>E_min = E / (1 + B/B_crit(L)): the examples (tokens) training would need at a very small batch.</summary>
     public double MinExamples(double tokens, double batchTokens, double loss) => tokens / (1 + batchTokens / CriticalBatch(loss));
 }

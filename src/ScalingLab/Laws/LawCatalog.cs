@@ -14,7 +14,7 @@ public static class LawCatalog
         ("kaplan-n", "Kaplan eq. 1.1: (N_c/N)^alpha_N"),
         ("kaplan-d", "Kaplan eq. 1.2: (D_c/D)^alpha_D"),
         ("kaplan-c", "Kaplan eq. 1.3: (C_c/C)^alpha_C, C in PF-days"),
-        ("kaplan-ns", "Kaplan eq. 1.6: (N_c/N)^alpha_N + (S_c/S_min)^alpha_S (evaluation only)"),
+        ("kaplan-ns", "Kaplan eq. 1.6: (N_c/N)^alpha_N + (S_c/S_min)^alpha_S (fitted from learning curves by the report, LearningCurveAnalysis)"),
         ("data-constrained", "Muennighoff et al. 2023: Chinchilla with effective data D' (evaluation only)"),
     ];
 

@@ -189,18 +189,8 @@ public static class LawFitAnalysis
         Bootstrap.Derive? derive = fit.Law is ChinchillaLaw ? law => Derived((ChinchillaLaw)law, budgets) : null;
         BootstrapResult? bs = o.Bootstrap > 0 ? Laws.Bootstrap.Run(form, points, fit, o.Bootstrap, o.Seed, o.Fit, derive, progress: o.Progress) : null;
 
-        IntervalRange? Iv(string name, double estimate)
-        {
-            if (bs is null || !bs.Samples.ContainsKey(name)) return null;
-            var iv = bs.IntervalOf(name, estimate);
-            return double.IsFinite(iv.Lo) ? new IntervalRange(iv.Lo, iv.Hi) : null;
-        }
-        var parameters = profiles.Select(p => new QuantityEstimate
-        {
-            Name = p.Parameter, Estimate = p.Estimate, Identified = p.Identified,
-            Interval = p.Identified ? Iv(p.Parameter, p.Estimate) : null,
-            NotIdentifiedRange = p.Identified ? null : new IntervalRange(p.FlatLo, p.FlatHi),
-        }).ToList();
+        IntervalRange? Iv(string name, double estimate) => IntervalOf(bs, name, estimate);
+        var parameters = Estimates(profiles, bs);
         // Every derived figure (N_opt, D_opt, D/N) depends on A, B, α, β; E drops out of the allocation.
         var allocationInputs = new[] { "A", "B", "alpha", "beta" }.Where(unidentified.Contains).ToList();
         var derived = (derive?.Invoke(fit.Law) ?? []).Select(d => new QuantityEstimate
@@ -235,6 +225,23 @@ public static class LawFitAnalysis
             Law = fit.Law,
         };
     }
+
+    /// <summary>The bootstrap interval of <paramref name="name"/>, or null (not bootstrapped, or no converged refit).</summary>
+    internal static IntervalRange? IntervalOf(BootstrapResult? bs, string name, double estimate)
+    {
+        if (bs is null || !bs.Samples.ContainsKey(name)) return null;
+        var iv = bs.IntervalOf(name, estimate);
+        return double.IsFinite(iv.Lo) ? new IntervalRange(iv.Lo, iv.Hi) : null;
+    }
+
+    /// <summary>Each profiled parameter as a quantity: an interval when identified, the flat range when not.</summary>
+    internal static List<QuantityEstimate> Estimates(IReadOnlyList<ParameterProfile> profiles, BootstrapResult? bs) =>
+        profiles.Select(p => new QuantityEstimate
+        {
+            Name = p.Parameter, Estimate = p.Estimate, Identified = p.Identified,
+            Interval = p.Identified ? IntervalOf(bs, p.Parameter, p.Estimate) : null,
+            NotIdentifiedRange = p.Identified ? null : new IntervalRange(p.FlatLo, p.FlatHi),
+        }).ToList();
 
     /// <summary>N_opt, D_opt and tokens per parameter at each budget (bootstrapped alongside the parameters).</summary>
     private static IEnumerable<(string, double)> Derived(ChinchillaLaw law, double[] budgets)
