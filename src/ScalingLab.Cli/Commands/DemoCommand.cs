@@ -14,7 +14,7 @@ public static class DemoCommand
         name: demo
         data: { generator: zipf, options: { keys: 4096, exponent: 1.3, symbols: 64, key_length: 2, value_length: 1, tokens: 1200k, val_tokens: 100k, seed: 7 } }
         model: { flavour: gpt2, head_size: 16 }
-        train: { batch: 8, seq: 64, lr: 3e-3, eval_windows: 128, ckpt_log_until: 64 }
+        train: { batch: 4, accum: 2, seq: 64, lr: 3e-3, eval_windows: 128, ckpt_log_until: 64 }
         axes:
           models: [2x32, 2x64, 2x128, 2x192]
           data_sizes: [100k, 300k, 1M]
@@ -24,7 +24,7 @@ public static class DemoCommand
           - name: qf
             data: { generator: qf, options: { train: 20000, dev: 500, test: 500, gen: 500, seed: 3 } }
             model: { head_size: 16 }
-            train: { batch: 16, seq: 32, lr: 1e-3 }
+            train: { batch: 16, accum: 1, seq: 32, lr: 1e-3 }
             axes: { models: [6x64, 10x64], data_sizes: [300k], seeds: [1] }
         """;
 
@@ -34,7 +34,7 @@ public static class DemoCommand
         name: demo-quick
         data: { generator: zipf, options: { keys: 512, exponent: 1.3, symbols: 32, key_length: 2, value_length: 1, tokens: 200k, val_tokens: 20k, seed: 7 } }
         model: { flavour: gpt2, head_size: 8 }
-        train: { batch: 8, seq: 32, lr: 3e-3, eval_windows: 8, ckpt_log_until: 16 }
+        train: { batch: 4, accum: 2, seq: 32, lr: 3e-3, eval_windows: 8, ckpt_log_until: 16 }
         axes:
           models: [1x16, 2x16, 2x32]
           data_sizes: [8k, 24k]
@@ -43,7 +43,7 @@ public static class DemoCommand
         grids:
           - name: qf
             data: { generator: qf, options: { train: 2000, dev: 100, test: 100, gen: 100, seed: 3 } }
-            train: { batch: 8, seq: 32, lr: 1e-3 }
+            train: { batch: 8, accum: 1, seq: 32, lr: 1e-3 }
             axes: { models: [6x16, 10x16], data_sizes: [16k], seeds: [1] }
         """;
 

@@ -43,6 +43,11 @@ public sealed record LearningCurveResult
     public required int RunsCorrected { get; init; }
     /// <summary>How S_min was computed.</summary>
     public required string Correction { get; init; }
+    /// <summary>
+    /// Runs whose S_min falls somewhere as S grows: where B_crit(L) grows faster than S (B ≪ B_crit), eq. 5.4, derived for
+    /// a B_crit that changes slowly, gives a non-monotone S_min.
+    /// </summary>
+    public required IReadOnlyList<string> NonMonotoneRuns { get; init; }
     /// <summary>Σ Huber_δ(ln L̂ − ln L) at the optimum.</summary>
     public required double Objective { get; init; }
     /// <summary>The best start stopped on a tolerance.</summary>
@@ -149,7 +154,9 @@ public static class LearningCurveAnalysis
         var pub = PublishedLaw.Parameters;
         return new LearningCurveResult
         {
-            Runs = runs.Count, RunsCorrected = corrected, Correction = correction, Objective = fit.Objective, Converged = fit.Converged,
+            Runs = runs.Count, RunsCorrected = corrected, Correction = correction,
+            NonMonotoneRuns = raw.GroupBy(p => p.Run).Where(g => g.OrderBy(p => p.Step).Zip(g.OrderBy(p => p.Step).Skip(1)).Any(q => q.Second.SMin < q.First.SMin))
+                                 .Select(g => g.Key).ToList(), Objective = fit.Objective, Converged = fit.Converged,
             Stop = fit.Stop.ToString(), Parameters = parameters, Profiles = profiles, ProfileTolerance = tolerance,
             Bootstrap = bs is null ? null : new BootstrapSummary(bs.Resamples, bs.Converged, bs.Unconverged, o.Seed, 0.95, bs.Seconds,
                 "resample whole runs with replacement; refit from the full-data optimum and the 7 best full-grid starts; intervals over converged refits only"),

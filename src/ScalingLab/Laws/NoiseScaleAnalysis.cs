@@ -21,8 +21,7 @@ public sealed record NoiseScaleRun(string Name, double N, double SmallBatchToken
     {
         if (train.Accum < 2) return null;
         double micro = (double)train.Batch * train.Seq;
-        long warmup = train.Warmup >= 0 ? train.Warmup : Math.Max(1, steps / 20);
-        return new NoiseScaleRun(name, n, micro, micro * train.Accum, warmup, metrics);
+        return new NoiseScaleRun(name, n, micro, micro * train.Accum, train.WarmupSteps(steps), metrics);
     }
 
     /// <summary>True when metrics.jsonl holds at least one grad_norm_micro measurement.</summary>

@@ -44,8 +44,7 @@ public static class LawsSection
     {
         findings = null;
         var s = new ReportSection("laws", "Scaling laws");
-        var grid = ctx.Done.GroupBy(r => r.Config.Grid)
-                      .OrderByDescending(g => g.Select(r => (r.N, r.Config.DataTokens)).Distinct().Count()).FirstOrDefault();
+        var grid = ctx.LawGrid();
         var runs = grid?.Where(r => double.IsFinite(r.FinalValLoss)).ToList() ?? [];
         if (runs.Count < 6 || runs.Select(r => r.N).Distinct().Count() < 2 || runs.Select(r => r.Config.DataTokens).Distinct().Count() < 2)
             return s.Text($"Not enough finished runs to fit L(N, D) = E + A/N^α + B/D^β: {runs.Count} points; the fit needs at least 6, " +

@@ -25,6 +25,8 @@ public sealed record ReportOutcome
     public required string MarkdownPath { get; init; }
     /// <summary>The law fit (null when not enough runs, or --no-analyses).</summary>
     public LawsFindings? Laws { get; init; }
+    /// <summary>The noise scale and the learning-curve fit (null when not computed).</summary>
+    public CurvesFindings? Curves { get; init; }
     /// <summary>Lines worth printing at the end of a demo.</summary>
     public required IReadOnlyList<string> Findings { get; init; }
 }
@@ -39,7 +41,7 @@ public static class SweepReportBuilder
 {
     /// <summary>The section headings every report has (the rendering check looks for each).</summary>
     public static readonly IReadOnlyList<string> SectionTitles =
-        ["Sweep", "Loss curves", "Scaling laws", "Associative memory", "Training dynamics", "Commands and versions"];
+        ["Sweep", "Loss curves", "Scaling laws", CurvesSection.Title, "Associative memory", "Training dynamics", "Commands and versions"];
 
     /// <summary>Builds the report of <paramref name="folder"/>; progress lines go to <paramref name="log"/>.</summary>
     public static ReportOutcome Build(SweepFolder folder, ReportOptions options, TextWriter log)
@@ -52,15 +54,17 @@ public static class SweepReportBuilder
         var ctx = new ReportContext(folder, done, Path.Combine(folder.Dir, "analysis"), options, log);
         Directory.CreateDirectory(ctx.AnalysisDir);
         LawsFindings? laws = null;
+        CurvesFindings? curves = null;
         if (options.Analyses)
         {
             sections.Add(Guard(ctx, "laws", "Scaling laws", () => LawsSection.Build(ctx, out laws)));
+            sections.Add(Guard(ctx, "curves", CurvesSection.Title, () => CurvesSection.Build(ctx, out curves)));
             sections.Add(Guard(ctx, "memory", "Associative memory", () => MemorySection.Build(ctx)));
             sections.Add(Guard(ctx, "dynamics", "Training dynamics", () => DynamicsSection.Build(ctx)));
         }
         else
         {
-            foreach (var (id, title) in new[] { ("laws", "Scaling laws"), ("memory", "Associative memory"), ("dynamics", "Training dynamics") })
+            foreach (var (id, title) in new[] { ("laws", "Scaling laws"), ("curves", CurvesSection.Title), ("memory", "Associative memory"), ("dynamics", "Training dynamics") })
                 sections.Add(new ReportSection(id, title).Text("Not computed (the report was made with --no-analyses)."));
         }
         // A sweep of `scalinglab reproduce` carries its experiment's result: its section (verdict, table, figures).
@@ -70,7 +74,7 @@ public static class SweepReportBuilder
         string html = ReportDocument.Write(outDir, $"ScalingLab report — sweep '{folder.Name}'", sections);
         return new ReportOutcome
         {
-            HtmlPath = html, MarkdownPath = Path.Combine(outDir, "report.md"), Laws = laws, Findings = ctx.Findings,
+            HtmlPath = html, MarkdownPath = Path.Combine(outDir, "report.md"), Laws = laws, Curves = curves, Findings = ctx.Findings,
         };
     }
 
@@ -106,6 +110,10 @@ public sealed class ReportContext(SweepFolder folder, IReadOnlyList<ReportRun> d
     public List<string> Commands { get; } = [];
     /// <summary>Lines worth printing at the end of a demo.</summary>
     public List<string> Findings { get; } = [];
+
+    /// <summary>The grid the law analyses use: the one with the most distinct (N, D) points; null when no run finished.</summary>
+    public IGrouping<string, ReportRun>? LawGrid() =>
+        Done.GroupBy(r => r.Config.Grid).OrderByDescending(g => g.Select(r => (r.N, r.Config.DataTokens)).Distinct().Count()).FirstOrDefault();
 
     /// <summary>Threads for an analysis.</summary>
     public int Threads => Options.Threads > 0 ? Options.Threads : Environment.ProcessorCount;

@@ -120,6 +120,9 @@ public sealed record TrainConfig
         return this;
     }
 
+    /// <summary>The warmup of a run of <paramref name="steps"/> updates: <see cref="Warmup"/>, or 5% of the steps (at least 1) for −1.</summary>
+    public long WarmupSteps(long steps) => Warmup >= 0 ? Warmup : Math.Max(1, steps / 20);
+
     /// <summary>Checks ranges and replaces the "auto" (-1) fields by concrete values, so train.json records them.</summary>
     public TrainConfig Resolve()
     {
@@ -132,7 +135,7 @@ public sealed record TrainConfig
             Windows = Windows is null or "auto" ? WindowLayout.Stream : Windows,
             Separator = Windows is null or "auto" or WindowLayout.Stream ? -1 : Separator,
             Precision = Tensors.Precision.Resolve(Precision, "train: --precision"),
-            Warmup = Warmup >= 0 ? Warmup : Math.Max(1, steps / 20),
+            Warmup = WarmupSteps(steps),
             EvalEvery = EvalEvery > 0 ? EvalEvery : Math.Max(1, steps / 20),
             CkptEvery = CkptEvery >= 0 ? CkptEvery : Math.Max(1, steps / 10),
         };
