@@ -137,13 +137,7 @@ public static class CurvesSection
         var pub = lc.Published.ToDictionary(p => p.Name);
         s.Table(["parameter", "ours", boot, "Kaplan et al. 2020"],
                 lc.Parameters.Select(p => new[] { p.Name, G(p.Estimate), p.IntervalText(G), G(pub[p.Name].Published) }).ToList());
-        s.Table(["parameter", "range scanned", "largest rise of the objective", "flat for", "verdict"],
-                lc.Profiles.Select(p => new[]
-                {
-                    p.Parameter, $"[{G(p.RangeLo)}, {G(p.RangeHi)}]",
-                    $"{G(p.MaxRise)} ({(lc.Objective > 0 ? p.MaxRise / lc.Objective : double.PositiveInfinity):0.#%} of the minimum)",
-                    $"[{G(p.FlatLo)}, {G(p.FlatHi)}]", p.Identified ? "identified" : "NOT identified",
-                }).ToList());
+        LawsSection.ProfileTable(s, lc.Profiles, lc.Objective);
         s.Text($"Identifiability: each parameter's objective profiled; flat (rise below {lc.ProfileTolerance:0.#%} of the minimum, 1.92/(runs − 4): " +
                "the 95% likelihood-ratio threshold counting each run once, as the points of one curve are not independent) up to an end of its range " +
                $"= not identified, and no interval. Converged: {(lc.Converged ? "yes" : "no")} ({lc.Stop}); R² of log loss {lc.R2LogLoss:0.0000}; " +

@@ -39,6 +39,16 @@ public sealed record LawsFindings(string Grid, LawFitResult Fit, LossFloorResult
 /// </summary>
 public static class LawsSection
 {
+    /// <summary>The profile table of a fit: per parameter the range scanned, the largest rise, the flat range and the verdict.</summary>
+    internal static void ProfileTable(ReportSection s, IReadOnlyList<ParameterProfile> profiles, double objective) =>
+        s.Table(["parameter", "range scanned", "largest rise of the objective", "flat for", "verdict"],
+                profiles.Select(p => new[]
+                {
+                    p.Parameter, $"[{LawsFindings.G(p.RangeLo)}, {LawsFindings.G(p.RangeHi)}]",
+                    $"{LawsFindings.G(p.MaxRise)} ({(objective > 0 ? p.MaxRise / objective : double.PositiveInfinity):0.#%} of the minimum)",
+                    $"[{LawsFindings.G(p.FlatLo)}, {LawsFindings.G(p.FlatHi)}]", p.Identified ? "identified" : "NOT identified",
+                }).ToList());
+
     /// <summary>Builds the section; <paramref name="findings"/> is the typed fit (null when there were too few runs).</summary>
     public static ReportSection Build(ReportContext ctx, out LawsFindings? findings)
     {
@@ -82,13 +92,7 @@ public static class LawsSection
         s.Text($"Identifiability: for each parameter the objective was profiled — the parameter fixed at each point of a wide range, " +
                $"the others refitted. A parameter whose objective rises by less than {fit.ProfileTolerance:0.#%} of the minimum (1.92/(runs − parameters): the rise a 95% likelihood-ratio test attributes to noise) " +
                "all the way to an end of its range is reported as not identified, with that range, and gets no interval.");
-        s.Table(["parameter", "range scanned", "largest rise of the objective", "flat for", "verdict"],
-                fit.Profiles.Select(p => new[]
-                {
-                    p.Parameter, $"[{LawsFindings.G(p.RangeLo)}, {LawsFindings.G(p.RangeHi)}]",
-                    $"{LawsFindings.G(p.MaxRise)} ({(fit.Objective > 0 ? p.MaxRise / fit.Objective : double.PositiveInfinity):0.#%} of the minimum)",
-                    $"[{LawsFindings.G(p.FlatLo)}, {LawsFindings.G(p.FlatHi)}]", p.Identified ? "identified" : "NOT identified",
-                }).ToList());
+        ProfileTable(s, fit.Profiles, fit.Objective);
         s.Text($"Converged: {(fit.Converged ? "yes" : "no")} ({fit.Stop}); Huber objective {LawsFindings.G(fit.Objective)}; R² of log loss " +
                $"{fit.R2LogLoss:0.0000}." + (fit.HeldOut is { } h ? $" Held-out largest run {h.Run}: predicted loss off by {h.RelativeError * 100:+0.00;-0.00}%." : ""));
         string eLine = findings.ELine();
