@@ -11,15 +11,22 @@ namespace ScalingLab.Experiments;
 /// </summary>
 public static class ResultsDocument
 {
-    /// <summary>The saved results under <paramref name="outDir"/> (one per experiment folder), in registry order.</summary>
+    /// <summary>
+    /// The saved results under <paramref name="outDir"/> (one per experiment folder), in registry order. A --quick
+    /// result is left out when the same experiment also has a full-size one there: the document reports outcomes, and
+    /// the two would also write figures of the same name.
+    /// </summary>
     public static IReadOnlyList<ExperimentResult> Collect(string outDir)
     {
         if (!Directory.Exists(outDir)) return [];
         var order = ExperimentRegistry.All.Select((e, i) => (e.Name, i)).ToDictionary(x => x.Name, x => x.i);
-        return Directory.GetDirectories(outDir)
+        var all = Directory.GetDirectories(outDir)
             .Select(d => Path.Combine(d, ExperimentResult.FileName))
             .Where(File.Exists)
             .Select(ExperimentResult.Load)
+            .ToList();
+        var hasFull = all.Where(r => !r.Quick).Select(r => r.Name).ToHashSet();
+        return all.Where(r => !r.Quick || !hasFull.Contains(r.Name))
             .OrderBy(r => order.GetValueOrDefault(r.Name, int.MaxValue)).ThenBy(r => r.Quick).ThenBy(r => r.Scale)
             .ToList();
     }

@@ -108,4 +108,32 @@ public class SubsetTests
         var plain = SweepSpec.Parse(SpecText.Parse("name: x\ndata: { generator: qf }\ntrain: { seq: 32, batch: 1 }\naxes: { models: [1x16], data_sizes: [200] }"), "/tmp").Expand(Info);
         Assert.DoesNotContain("subset", Assert.Single(plain).ToJson());
     }
+
+    [Fact]
+    public void ResultsLeaveOutAQuickResultWhenTheFullOneIsThere()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "results-collect-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            void Save(string folder, string name, bool quick)
+            {
+                Directory.CreateDirectory(Path.Combine(dir, folder));
+                new ExperimentResult
+                {
+                    Name = name, Title = name, Claim = "", Rule = "", Reference = [],
+                    Verdict = new Verdict(VerdictKind.NotReproducedAtThisScale, "", []), Summary = [], TableHead = ["a"],
+                    TableRows = [], Figures = [], Dir = Path.Combine(dir, folder), SweepDir = "", Runs = 1, Quick = quick,
+                    Scale = 1, TrainSeconds = 1, WallSeconds = 1, Cores = 2, Command = "",
+                }.Save(Path.Combine(dir, folder, ExperimentResult.FileName));
+            }
+            Save("qf-plateau", "qf-plateau", quick: false);
+            Save("qf-plateau-quick", "qf-plateau", quick: true);
+            Save("d-star-quick", "d-star", quick: true);
+            var got = ResultsDocument.Collect(dir).Select(r => (r.Name, r.Quick)).ToList();
+            Assert.Equal(2, got.Count);
+            Assert.Contains(("qf-plateau", false), got);
+            Assert.Contains(("d-star", true), got);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
