@@ -34,7 +34,8 @@ public sealed record EvalBatch(int[] Inputs, int[] Targets, int Batch, int SeqLe
     /// </summary>
     public static EvalBatch ForRun(string runDir, string? dataDir, string? split, long offset, int? batch)
     {
-        var (_, cfg) = Trainer.ReadRunConfig(runDir);
+        var run = new RunFolder(runDir);
+        var (_, cfg) = run.ReadConfig();
         string dir = dataDir ?? cfg.Data
             ?? throw new UserError($"dynamics: {runDir}/train.json names no data folder; give --data DIR (the folder the run trained on)");
         if (!Directory.Exists(dir) && !Path.IsPathRooted(dir) && Directory.Exists(Path.Combine(runDir, dir))) dir = Path.Combine(runDir, dir);
@@ -48,7 +49,7 @@ public sealed record EvalBatch(int[] Inputs, int[] Targets, int Batch, int SeqLe
                 throw new UserError($"dynamics: data folder {dir} has no split '{split}'; it has {string.Join(", ", data.SplitNames)}");
             return Slice(data.Split(split), offset, b, cfg.Seq, split);
         }
-        var ckpts = Training.Checkpoints.List(runDir);
+        var ckpts = run.Checkpoints();
         if (ckpts.Count == 0) throw new UserError($"dynamics: {runDir} has no complete checkpoints");
         return LastTrainingBatch(data.Train, cfg, Training.Checkpoints.LoadState(ckpts[^1].Path), b);
     }

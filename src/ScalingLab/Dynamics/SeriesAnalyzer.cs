@@ -17,7 +17,7 @@ public static class SeriesAnalyzer
     public static (IReadOnlyList<(long Step, string Path)> Checkpoints, ModelConfig Config) Open(string runDir)
     {
         if (!Directory.Exists(runDir)) throw new UserError($"dynamics: {runDir} is not a folder; give a run folder made by `scalinglab train`");
-        var ckpts = Training.Checkpoints.List(runDir);
+        var ckpts = new RunFolder(runDir).Checkpoints();
         if (ckpts.Count == 0)
             throw new UserError($"dynamics: {runDir} has no complete checkpoints (ckpt-NNNNNNNN/); train it with checkpoints (the default Pythia-style schedule)");
         if (ckpts.Count < 2)

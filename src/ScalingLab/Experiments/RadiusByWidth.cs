@@ -82,7 +82,7 @@ public sealed class RadiusByWidth : IExperiment
         string F3(double x) => x.ToString("0.000", CultureInfo.InvariantCulture);
         foreach (var r in ctx.Runs.OrderBy(r => r.Config.Model.DModel))
         {
-            var ckpt = Checkpoints.List(r.Record.RunDir).Last().Path;
+            var ckpt = new RunFolder(r.Record.RunDir).Checkpoints().Last().Path;
             string sub = $"radius-{r.Config.Model.NLayer}x{r.Config.Model.DModel}";
             var res = RadiusAnalysis.Run(new RadiusOptions
             {

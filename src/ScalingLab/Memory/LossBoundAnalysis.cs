@@ -107,13 +107,11 @@ public static class LossBoundAnalysis
     /// <summary>N (non-embedding), D (tokens trained), l, d_emb, T_max and A = N/(l·d_emb²) of a run, and its measured losses.</summary>
     public static (LossBoundInputs Inputs, double? MinValLoss, double? FinalTrainLoss, double? MinTrainEvalLoss) FromRun(string runDir)
     {
-        string cfgPath = Path.Combine(runDir, "config.json");
-        if (!File.Exists(cfgPath)) throw new UserError($"bound: '{runDir}' is not a run folder (no config.json)");
-        var cfg = ModelConfig.FromJson(File.ReadAllText(cfgPath));
-        string trainPath = Path.Combine(runDir, "train.json");
-        var train = File.Exists(trainPath) ? TrainConfig.FromJson(File.ReadAllText(trainPath)) : null;
-        string metricsPath = Path.Combine(runDir, "metrics.jsonl");
-        var rows = File.Exists(metricsPath) ? MetricsLog.Read(metricsPath) : [];
+        var run = new RunFolder(runDir);
+        if (!File.Exists(run.ConfigPath)) throw new UserError($"bound: '{runDir}' is not a run folder (no config.json)");
+        var cfg = run.ReadModel();
+        var train = run.ReadTrainOrNull();
+        var rows = run.ReadMetrics();
         var vals = rows.Where(r => r.ValLoss is not null).Select(r => r.ValLoss!.Value).ToList();
         double? minVal = vals.Count > 0 ? vals.Min() : null;
         double? lastTrain = rows.LastOrDefault(r => r.TrainLoss is not null)?.TrainLoss;

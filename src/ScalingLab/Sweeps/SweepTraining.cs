@@ -25,7 +25,8 @@ public static class SweepTraining
         var gemm = Gemm.ForPrecision(c.Train.Gemm, c.Threads, c.Train.Precision);
         // A folder with a checkpoint resumes from its newest intact one (a corrupt one is skipped with a warning on
         // stderr, the worker's log); one without (killed before its first checkpoint) starts over.
-        var trainer = Checkpoints.Folders(runDir).Count > 0 && File.Exists(Path.Combine(runDir, "train.json"))
+        var run = new RunFolder(runDir);
+        var trainer = Checkpoints.Folders(runDir).Count > 0 && File.Exists(run.TrainPath)
             ? Trainer.Resume(runDir, train, data.Val, gemm, Console.Error.WriteLine)
             : Trainer.Start(runDir, c.Model, TrainConfigOf(c).ForData(data.Manifest, data.Tokenizer), train, data.Val, gemm, force: true);
         // Cancellation is a preemption: the step in flight ends with a checkpoint, then the run stops.
@@ -33,7 +34,7 @@ public static class SweepTraining
                                  preempt: cancel);
         if (result.Preempted) throw new OperationCanceledException($"preempted at step {result.Step} of {result.TotalSteps}; checkpoint saved");
         if (!result.Completed) throw new OperationCanceledException("training stopped before the end of its schedule");
-        var summary = new RunFolder(runDir).ReadSummary()
+        var summary = run.ReadSummary()
                       ?? throw new IOException($"{runDir}: training finished but wrote no summary.json");
         return summary.ToJson();
     }

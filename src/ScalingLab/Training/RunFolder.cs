@@ -41,6 +41,9 @@ public sealed class RunFolder(string dir)
         return ModelConfig.FromJson(File.ReadAllText(ConfigPath));
     }
 
+    /// <summary>The training settings (train.json), or null when the folder has none.</summary>
+    public TrainConfig? ReadTrainOrNull() => File.Exists(TrainPath) ? TrainConfig.FromJson(File.ReadAllText(TrainPath)) : null;
+
     /// <summary>The summary of a finished run, or null when the run has not finished.</summary>
     public RunSummary? ReadSummary() =>
         File.Exists(SummaryPath) ? RunSummary.FromJson(File.ReadAllText(SummaryPath), SummaryPath) : null;

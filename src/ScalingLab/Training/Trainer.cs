@@ -40,6 +40,7 @@ public sealed class Trainer
     public const string FailedFile = "FAILED";
 
     private readonly string _runDir;
+    private readonly RunFolder _run;
     private readonly TrainConfig _cfg;
     private readonly ITokenSequence _train, _val;
     private readonly ITokenizer? _tokenizer;
@@ -76,6 +77,7 @@ public sealed class Trainer
             throw new UserError($"train: the data's vocabulary ({Math.Max(train.VocabSize, val.VocabSize)}) is larger than the model's ({model.VocabSize})");
         if (cfg.Seq > model.NCtx) throw UserError.ForSetting("train", "seq", $"{cfg.Seq} exceeds the model's context n_ctx {model.NCtx}");
         _runDir = runDir;
+        _run = new RunFolder(runDir);
         _cfg = cfg;
         _train = train;
         _val = val;
@@ -110,7 +112,8 @@ public sealed class Trainer
     {
         model.Validate();
         config = config.Resolve();
-        string cfgPath = Path.Combine(runDir, "config.json"), trainPath = Path.Combine(runDir, "train.json");
+        var run = new RunFolder(runDir);
+        string cfgPath = run.ConfigPath, trainPath = run.TrainPath;
         bool holdsRun = File.Exists(cfgPath) || File.Exists(trainPath) || Checkpoints.Folders(runDir).Count > 0;
         if (holdsRun && !force)
         {
@@ -123,13 +126,13 @@ public sealed class Trainer
         if (holdsRun)
         {
             foreach (var (_, path) in Checkpoints.Folders(runDir)) Directory.Delete(path, recursive: true);
-            foreach (string f in new[] { "metrics.jsonl", FailedFile, "summary.json" })
-                if (File.Exists(Path.Combine(runDir, f))) File.Delete(Path.Combine(runDir, f));
+            foreach (string f in new[] { run.MetricsPath, run.FailedPath, run.SummaryPath })
+                if (File.Exists(f)) File.Delete(f);
         }
         Directory.CreateDirectory(runDir);
         AtomicFile.WriteAllText(cfgPath, model.ToJson());
         AtomicFile.WriteAllText(trainPath, config.ToJson());
-        AtomicFile.WriteAllText(Path.Combine(runDir, "metrics.jsonl"), "");
+        AtomicFile.WriteAllText(run.MetricsPath, "");
         var t = new Trainer(runDir, model, config, train, val, gemm);
         t.Model.InitializeWeights(config.Seed);
         return t;
@@ -194,9 +197,8 @@ public sealed class Trainer
         _beatSeconds = state.BeatUnigramSeconds;
         _elapsedBefore = state.ElapsedSeconds;
         _lastCheckpoint = ckpt;
-        MetricsLog.TruncateAfter(Path.Combine(_runDir, "metrics.jsonl"), step);
-        string failed = Path.Combine(_runDir, FailedFile);
-        if (File.Exists(failed)) File.Delete(failed);
+        MetricsLog.TruncateAfter(_run.MetricsPath, step);
+        if (File.Exists(_run.FailedPath)) File.Delete(_run.FailedPath);
     }
 
     /// <summary>
@@ -210,8 +212,7 @@ public sealed class Trainer
                            CancellationToken preempt = default)
     {
         long total = _cfg.TotalSteps;
-        var metricsPath = Path.Combine(_runDir, "metrics.jsonl");
-        using var metrics = new MetricsLog(metricsPath);
+        using var metrics = new MetricsLog(_run.MetricsPath);
         var clock = _clock;
         clock.Restart();
         long firstStep = _step;
@@ -420,10 +421,10 @@ public sealed class Trainer
     {
         string keep = _lastCheckpoint is null ? "no checkpoint was saved" : $"the last good checkpoint is {Path.GetFileName(_lastCheckpoint)}";
         string message = $"train: step {step}: {what}; stopped, {keep}; run marked failed ({Path.Combine(_runDir, FailedFile)}). Try a lower --lr";
-        AtomicFile.WriteAllText(Path.Combine(_runDir, FailedFile), message + "\n");
+        AtomicFile.WriteAllText(_run.FailedPath, message + "\n");
         throw new UserError(message);
     }
 
     private void WriteSummary(TrainResult r, double elapsed) =>
-        new RunFolder(_runDir).WriteSummary(RunSummary.Of(r, Model.Config, _cfg.Windows, _elapsedBefore + elapsed));
+        _run.WriteSummary(RunSummary.Of(r, Model.Config, _cfg.Windows, _elapsedBefore + elapsed));
 }
