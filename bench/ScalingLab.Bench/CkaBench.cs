@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Numerics.Tensors;
+using System.Text.Json;
 using ScalingLab.Dynamics;
 using ScalingLab.Tensors;
 
@@ -113,4 +115,25 @@ public static class CkaBench
         }
         return cols;
     }
+
+    /// <summary>The figures as a table.</summary>
+    public static void WriteTable(Result r, TextWriter o)
+    {
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"CKA series: {r.Layers} layers × {r.Sites} sites × {r.Checkpoints} checkpoints = {r.Comparisons} comparisons at n = {r.Tokens}, D = {r.Dim} ({r.Gemm} GEMM, {r.Threads} threads)"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {r.Seconds:0.00} s total, {r.GemmSeconds:0.00} s in GEMM ({r.GemmFraction:P1}) at {r.GemmGflops:0} GFLOP/s; full 50-checkpoint series: {r.FullScaleSeconds:0.0} s"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  per comparison: ours {r.OursSecondsPerCka * 1e3:0.0} ms vs float64 dot-product reference {r.ReferenceSecondsPerCka * 1e3:0.0} ms = {r.SpeedupOverReference:0.0}× faster"));
+    }
+
+    /// <summary>The figures as one JSON object.</summary>
+    public static string ToJson(Result r) => JsonSerializer.Serialize(new
+    {
+        gemm = r.Gemm, threads = r.Threads, layers = r.Layers, sites = r.Sites, checkpoints = r.Checkpoints,
+        tokens = r.Tokens, dim = r.Dim, comparisons = r.Comparisons, seconds = r.Seconds, gemm_seconds = r.GemmSeconds,
+        gemm_fraction = r.GemmFraction, gemm_gflops = r.GemmGflops, full_scale_seconds = r.FullScaleSeconds,
+        seconds_per_cka = r.OursSecondsPerCka, reference_seconds_per_cka = r.ReferenceSecondsPerCka,
+        speedup_over_reference = r.SpeedupOverReference,
+    });
 }

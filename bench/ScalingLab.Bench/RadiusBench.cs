@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using ScalingLab.Common;
 using ScalingLab.Memory;
 using ScalingLab.Tensors;
@@ -46,4 +48,24 @@ public static class RadiusBench
         return new Result(gemm.Name, threads, count, dim, block, seconds, gemmSeconds, flops,
                           flops / seconds / 1e9, flops / gemmSeconds / 1e9, ceiling, sets[0].Distance.Average());
     }
+
+    /// <summary>The figures as a table.</summary>
+    public static void WriteTable(Result r, TextWriter o)
+    {
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"NN radius, {r.Count} vectors × {r.Dim}: {r.Seconds:0.00} s ({r.GemmSeconds:0.00} s in GEMM), gemm {r.Gemm}, {r.Threads} threads"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  effective {r.EffectiveGflops:0.0} GFLOP/s = {100 * r.EffectiveRatio:0.0}% of the GEMM ceiling {r.CeilingGflops:0.0} GFLOP/s (target ≥ 70%)"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  inside the GEMM calls {r.InGemmGflops:0.0} GFLOP/s = {100 * r.InGemmRatio:0.0}% of the ceiling; mean NN distance {r.MeanDistance:0.###}"));
+    }
+
+    /// <summary>The figures as one JSON object.</summary>
+    public static string ToJson(Result r) => JsonSerializer.Serialize(new
+    {
+        gemm = r.Gemm, threads = r.Threads, count = r.Count, dim = r.Dim, block = r.Block, seconds = r.Seconds,
+        gemm_seconds = r.GemmSeconds, gemm_flops = r.GemmFlops, effective_gflops = r.EffectiveGflops,
+        in_gemm_gflops = r.InGemmGflops, ceiling_gflops = r.CeilingGflops, effective_ratio = r.EffectiveRatio,
+        in_gemm_ratio = r.InGemmRatio, mean_distance = r.MeanDistance,
+    });
 }

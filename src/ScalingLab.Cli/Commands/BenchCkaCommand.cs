@@ -28,26 +28,7 @@ public static class BenchCkaCommand
             var g = Gemm.Create(parse.GetValue(gemm)!, t);
             int checkpoints = Math.Max(1, (int)Math.Round(CkaBench.FullCheckpoints * s));
             var r = CkaBench.Run(g, t == 0 ? Environment.ProcessorCount : t, CkaBench.FullLayers, checkpoints, n, d, parse.InvocationConfiguration.Error);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    gemm = r.Gemm, threads = r.Threads, layers = r.Layers, sites = r.Sites, checkpoints = r.Checkpoints,
-                    tokens = r.Tokens, dim = r.Dim, comparisons = r.Comparisons, seconds = r.Seconds, gemm_seconds = r.GemmSeconds,
-                    gemm_fraction = r.GemmFraction, gemm_gflops = r.GemmGflops, full_scale_seconds = r.FullScaleSeconds,
-                    seconds_per_cka = r.OursSecondsPerCka, reference_seconds_per_cka = r.ReferenceSecondsPerCka,
-                    speedup_over_reference = r.SpeedupOverReference,
-                }));
-                return 0;
-            }
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"CKA series: {r.Layers} layers × {r.Sites} sites × {r.Checkpoints} checkpoints = {r.Comparisons} comparisons at n = {r.Tokens}, D = {r.Dim} ({r.Gemm} GEMM, {r.Threads} threads)"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {r.Seconds:0.00} s total, {r.GemmSeconds:0.00} s in GEMM ({r.GemmFraction:P1}) at {r.GemmGflops:0} GFLOP/s; full 50-checkpoint series: {r.FullScaleSeconds:0.0} s"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  per comparison: ours {r.OursSecondsPerCka * 1e3:0.0} ms vs float64 dot-product reference {r.ReferenceSecondsPerCka * 1e3:0.0} ms = {r.SpeedupOverReference:0.0}× faster"));
-            return 0;
+            return Verb.Print(parse, json, () => CkaBench.ToJson(r), o => CkaBench.WriteTable(r, o));
         });
     }
 }

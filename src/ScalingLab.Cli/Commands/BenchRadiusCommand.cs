@@ -26,25 +26,7 @@ public static class BenchRadiusCommand
             if ((long)m * n > Array.MaxLength) throw new UserError($"--count × --dim = {(long)m * n} values is too many for one array; use fewer");
             int t = parse.GetValue(threads) is > 0 and var tt ? tt : Environment.ProcessorCount;
             var r = RadiusBench.Run(m, n, t, parse.GetValue(gemm)!, b, parse.InvocationConfiguration.Error);
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                output.WriteLine(JsonSerializer.Serialize(new
-                {
-                    gemm = r.Gemm, threads = r.Threads, count = r.Count, dim = r.Dim, block = r.Block, seconds = r.Seconds,
-                    gemm_seconds = r.GemmSeconds, gemm_flops = r.GemmFlops, effective_gflops = r.EffectiveGflops,
-                    in_gemm_gflops = r.InGemmGflops, ceiling_gflops = r.CeilingGflops, effective_ratio = r.EffectiveRatio,
-                    in_gemm_ratio = r.InGemmRatio, mean_distance = r.MeanDistance,
-                }));
-                return 0;
-            }
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"NN radius, {r.Count} vectors × {r.Dim}: {r.Seconds:0.00} s ({r.GemmSeconds:0.00} s in GEMM), gemm {r.Gemm}, {r.Threads} threads"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  effective {r.EffectiveGflops:0.0} GFLOP/s = {100 * r.EffectiveRatio:0.0}% of the GEMM ceiling {r.CeilingGflops:0.0} GFLOP/s (target ≥ 70%)"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  inside the GEMM calls {r.InGemmGflops:0.0} GFLOP/s = {100 * r.InGemmRatio:0.0}% of the ceiling; mean NN distance {r.MeanDistance:0.###}"));
-            return 0;
+            return Verb.Print(parse, json, () => RadiusBench.ToJson(r), o => RadiusBench.WriteTable(r, o));
         });
     }
 }

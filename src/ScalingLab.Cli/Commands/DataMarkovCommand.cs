@@ -11,20 +11,18 @@ public static class DataMarkovCommand
     {
         var order = new Option<int>("--order") { Description = "symbols of context k", DefaultValueFactory = _ => Defaults.Order };
         var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Defaults.Vocab };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens", DefaultValueFactory = _ => Defaults.Tokens };
-        var valTokens = DataGeneratorCommand.ValTokens();
+        var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens", "seed of the chain and the samples");
         var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => Defaults.Concentration };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the chain and the samples", DefaultValueFactory = _ => Defaults.Seed };
         return DataGeneratorCommand.Create("markov",
             "Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
             "entropy rate Σ π(s)·H(P(·|s)) (nats/token) goes into the manifest as the true irreducible loss.\n\n" +
             "Examples:\n" +
             "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
-            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json", [order, vocab, tokens, valTokens, alpha, seed],
-            (parse, dir, progress) => GeneratedData.Write(dir, new MarkovOptions
+            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json", 
+            [order, vocab, size.Tokens, size.ValTokens, alpha, size.Seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new MarkovOptions
             {
-                Order = parse.GetValue(order), Vocab = parse.GetValue(vocab), Concentration = parse.GetValue(alpha), Tokens = parse.GetValue(tokens),
-                ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, progress));
+                Order = parse.GetValue(order), Vocab = parse.GetValue(vocab), Concentration = parse.GetValue(alpha),
+            }), progress));
     }
 }

@@ -13,19 +13,18 @@ public static class DataMemorizeCommand
         var length = new Option<int>("--length") { Description = "symbols per sequence L (a newline follows each)", DefaultValueFactory = _ => Defaults.Length };
         var vocab = new Option<int>("--vocab") { Description = "number of symbols V", DefaultValueFactory = _ => Defaults.Vocab };
         var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => Defaults.MinDistance };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens (whole sequences)", DefaultValueFactory = _ => Defaults.Tokens };
-        var valTokens = DataGeneratorCommand.ValTokens();
-        var seed = new Option<ulong>("--seed") { Description = "seed", DefaultValueFactory = _ => Defaults.Seed };
+        var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens (whole sequences)", "seed");
         return DataGeneratorCommand.Create("memorize",
             "Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
             "ln d / (L + 1) nats/token in the manifest.\n\n" +
             "Examples:\n" +
             "  scalinglab data memorize --sequences 1000 --length 31 --vocab 64 --out data/mem\n" +
-            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep", [sequences, length, vocab, distance, tokens, valTokens, seed],
-            (parse, dir, progress) => GeneratedData.Write(dir, new MemorizeOptions
+            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep", 
+            [sequences, length, vocab, distance, size.Tokens, size.ValTokens, size.Seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new MemorizeOptions
             {
                 Sequences = parse.GetValue(sequences), Length = parse.GetValue(length), Vocab = parse.GetValue(vocab),
-                MinDistance = parse.GetValue(distance), Tokens = parse.GetValue(tokens), ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, progress));
+                MinDistance = parse.GetValue(distance),
+            }), progress));
     }
 }

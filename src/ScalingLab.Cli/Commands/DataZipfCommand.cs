@@ -14,20 +14,18 @@ public static class DataZipfCommand
         var symbols = new Option<int>("--symbols") { Description = "symbols V of codes and values", DefaultValueFactory = _ => Defaults.Symbols };
         var keyLength = new Option<int>("--key-length") { Description = "symbols per key code", DefaultValueFactory = _ => Defaults.KeyLength };
         var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => Defaults.ValueLength };
-        var tokens = new Option<long>("--tokens") { Description = "training tokens (rounded down to whole records)", DefaultValueFactory = _ => Defaults.Tokens };
-        var valTokens = DataGeneratorCommand.ValTokens();
-        var seed = new Option<ulong>("--seed") { Description = "seed of the codes, values and samples", DefaultValueFactory = _ => Defaults.Seed };
+        var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens (rounded down to whole records)", "seed of the codes, values and samples");
         return DataGeneratorCommand.Create("zipf",
             "Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
             "Zipf frequencies (Michaud et al. 2023; Hutter 2021); the exact entropy rate H(p)/R goes into the manifest.\n\n" +
             "Examples:\n" +
             "  scalinglab data zipf --keys 8192 --exponent 1.3 --tokens 5000000 --out data/zipf\n" +
-            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json", [keys, exponent, symbols, keyLength, valueLength, tokens, valTokens, seed],
-            (parse, dir, progress) => GeneratedData.Write(dir, new ZipfOptions
+            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json",
+            [keys, exponent, symbols, keyLength, valueLength, size.Tokens, size.ValTokens, size.Seed],
+            (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new ZipfOptions
             {
                 Keys = parse.GetValue(keys), Exponent = parse.GetValue(exponent), Symbols = parse.GetValue(symbols),
-                KeyLength = parse.GetValue(keyLength), ValueLength = parse.GetValue(valueLength), Tokens = parse.GetValue(tokens),
-                ValTokens = parse.GetValue(valTokens), Seed = parse.GetValue(seed),
-            }, progress));
+                KeyLength = parse.GetValue(keyLength), ValueLength = parse.GetValue(valueLength),
+            }), progress));
     }
 }

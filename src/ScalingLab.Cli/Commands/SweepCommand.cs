@@ -28,15 +28,27 @@ public static class SweepCommand
         "  scalinglab sweep export runs/tiny --slurm --registry postgresql://host/db   # a Slurm job array",
         SweepSubmitCommand.Create(), SweepRunCommand.Create(), SweepWorkCommand.Create(), SweepStatusCommand.Create(), SweepExportCommand.Create());
 
-    /// <summary>--dir of submit and run.</summary>
-    internal static Option<string?> DirOption() => new("--dir") { Description = "Sweep folder (default: ./sweeps/NAME)" };
-
     /// <summary>--registry of submit, run and export.</summary>
     internal static Option<string?> RegistryOption() => new("--registry")
     { Description = "Registry: a SQLite file (default SWEEP/registry.db) or a PostgreSQL connection string (Host=...;Database=... or postgresql://...)" };
 
     /// <summary>--json of submit, run and status.</summary>
     internal static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of the table" };
+
+    /// <summary>
+    /// What `sweep submit` and `sweep run` (given a spec) both take to submit: --dir, --registry and --json, and the
+    /// submit step itself (<see cref="Submit"/>).
+    /// </summary>
+    internal sealed record SubmitOptions(Option<string?> Dir, Option<string?> Registry, Option<bool> Json)
+    {
+        /// <summary>Fresh option objects (an option belongs to one command).</summary>
+        public static SubmitOptions Create() =>
+            new(new Option<string?>("--dir") { Description = "Sweep folder (default: ./sweeps/NAME)" }, RegistryOption(), JsonOption());
+
+        /// <summary>Submits <paramref name="specPath"/> with the folder and registry the command line gave.</summary>
+        public (SweepFolder Folder, int Added, int Total) Submit(ParseResult pr, string specPath) =>
+            SubmitSpec(specPath, pr.GetValue(Dir), pr.GetValue(Registry), pr.InvocationConfiguration.Error);
+    }
 
     /// <summary>Creates the folder, writes generated data, registers the runs.</summary>
     internal static (SweepFolder Folder, int Added, int Total) SubmitSpec(string specPath, string? dir, string? registry, TextWriter error)

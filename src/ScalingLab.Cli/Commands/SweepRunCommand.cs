@@ -7,9 +7,7 @@ public static class SweepRunCommand
     public static Command Create()
     {
         var target = new Argument<string>("SPEC_OR_DIR") { Description = "A sweep spec to submit and run, or an existing sweep folder to finish" };
-        var dir = SweepCommand.DirOption();
-        var registry = SweepCommand.RegistryOption();
-        var json = SweepCommand.JsonOption();
+        var submit = SweepCommand.SubmitOptions.Create();
         var workers = new Option<int>("--workers") { Description = "Worker processes (default: cores / threads per run)" };
         var retry = new Option<bool>("--retry-failed") { Description = "Put failed runs back in the queue first" };
         return Verb.Create("run",
@@ -17,14 +15,14 @@ public static class SweepRunCommand
             "Interrupted (Ctrl-C, kill -9, a crash)? Run it again: finished runs stay done, the others resume from their\n" +
             "newest checkpoint.\n\n" +
             "Examples:\n  scalinglab sweep run tiny.yaml --dir runs/tiny --workers 2\n  scalinglab sweep run runs/tiny",
-            [target, dir, registry, workers, retry, json], (pr, cancel) =>
+            [target, submit.Dir, submit.Registry, workers, retry, submit.Json], (pr, cancel) =>
         {
             var output = pr.InvocationConfiguration.Output;
             var error = pr.InvocationConfiguration.Error;
             string t = pr.GetValue(target)!;
             SweepFolder folder = Directory.Exists(t) && File.Exists(Path.Combine(t, SweepFolder.FileName))
                 ? SweepFolder.Open(t)
-                : SweepCommand.SubmitSpec(t, pr.GetValue(dir), pr.GetValue(registry), error).Folder;
+                : submit.Submit(pr, t).Folder;
             if (Directory.Exists(t)) SweepCommand.SubmitFolder(folder, error); // the spec may have grown since
             SweepReport.RecordCommand(folder, pr.Tokens.Select(tok => tok.Value));
             if (pr.GetValue(retry))
@@ -37,7 +35,7 @@ public static class SweepRunCommand
             if (n < 0) throw new UserError($"sweep run: --workers must be ≥ 1 (got {n})");
             if (n == 0) n = Math.Max(1, Environment.ProcessorCount / threads);
             bool ok = SweepLocalRun.Run(folder, n, output, error, cancel);
-            SweepStatusCommand.Print(folder, output, pr.GetValue(json));
+            SweepStatusCommand.Print(folder, output, pr.GetValue(submit.Json));
             return ok ? 0 : 1;
         });
     }

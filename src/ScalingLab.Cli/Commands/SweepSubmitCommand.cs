@@ -7,16 +7,14 @@ public static class SweepSubmitCommand
     public static Command Create()
     {
         var spec = new Argument<string>("SPEC") { Description = "Sweep spec (YAML or JSON)" };
-        var dir = SweepCommand.DirOption();
-        var registry = SweepCommand.RegistryOption();
-        var json = SweepCommand.JsonOption();
+        var submit = SweepCommand.SubmitOptions.Create();
         return Verb.Create("submit",
             "Create the sweep folder, generate its data, and register its runs (again: only new configs are added).\n\n" +
-            "Example:\n  scalinglab sweep submit tiny.yaml --dir runs/tiny", [spec, dir, registry, json], pr =>
+            "Example:\n  scalinglab sweep submit tiny.yaml --dir runs/tiny", [spec, submit.Dir, submit.Registry, submit.Json], pr =>
         {
-            var (folder, added, total) = SweepCommand.SubmitSpec(pr.GetValue(spec)!, pr.GetValue(dir), pr.GetValue(registry), pr.InvocationConfiguration.Error);
+            var (folder, added, total) = submit.Submit(pr, pr.GetValue(spec)!);
             SweepReport.RecordCommand(folder, pr.Tokens.Select(t => t.Value));
-            return Verb.Print(pr, json,
+            return Verb.Print(pr, submit.Json,
                 () => new JsonObject { ["sweep"] = folder.Name, ["dir"] = folder.Dir, ["runs"] = total, ["added"] = added }.ToJsonString(),
                 o => o.WriteLine($"sweep {folder.Name}: {total} runs ({added} new) in {folder.Dir}; registry {SweepFolder.Show(folder.Registry)}"));
         });

@@ -3,26 +3,43 @@ using ScalingLab.Common;
 
 namespace ScalingLab.Data;
 
-/// <summary>A random order-k Markov chain corpus (<see cref="SyntheticCorpora.WriteMarkov"/>); defaults are the `data markov` verb's.</summary>
-public sealed record MarkovOptions
+/// <summary>
+/// What every sampled corpus of known entropy takes besides its source (Markov, memorize, Zipf facts): how many training
+/// and validation tokens to sample, and the seed of the source and the samples.
+/// </summary>
+public abstract record SampledCorpusOptions
 {
+    /// <summary>Training tokens.</summary>
+    public long Tokens { get; init; }
+    /// <summary>Validation tokens; null = a tenth of <see cref="Tokens"/> (<see cref="ValTokensOrTenth"/>).</summary>
+    public long? ValTokens { get; init; }
+    /// <summary>Seed of the source and the samples.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>The validation tokens: as given, else a tenth of the training tokens, at least <paramref name="minimum"/>.</summary>
+    public long ValTokensOrTenth(long minimum) => ValTokens ?? Math.Max(minimum, Tokens / 10);
+}
+
+/// <summary>A random order-k Markov chain corpus (<see cref="SyntheticCorpora.WriteMarkov"/>); defaults are the `data markov` verb's.</summary>
+public sealed record MarkovOptions : SampledCorpusOptions
+{
+    /// <summary>The defaults: 5M training tokens.</summary>
+    public MarkovOptions() => Tokens = 5_000_000;
+
     /// <summary>Symbols of context k.</summary>
     public int Order { get; init; } = 2;
     /// <summary>Number of symbols V.</summary>
     public int Vocab { get; init; } = 64;
-    /// <summary>Training tokens.</summary>
-    public long Tokens { get; init; } = 5_000_000;
-    /// <summary>Validation tokens; null = a tenth of <see cref="Tokens"/>.</summary>
-    public long? ValTokens { get; init; }
     /// <summary>Dirichlet α of each transition row (small: predictable, large: near uniform).</summary>
     public double Concentration { get; init; } = 0.2;
-    /// <summary>Seed of the chain and the samples.</summary>
-    public ulong Seed { get; init; } = 1;
 }
 
 /// <summary>The memorisation corpus (<see cref="SyntheticCorpora.WriteMemorize"/>); defaults are the `data memorize` verb's.</summary>
-public sealed record MemorizeOptions
+public sealed record MemorizeOptions : SampledCorpusOptions
 {
+    /// <summary>The defaults: 1M training tokens (whole sequences).</summary>
+    public MemorizeOptions() => Tokens = 1_000_000;
+
     /// <summary>Number d of distinct sequences.</summary>
     public int Sequences { get; init; } = 1000;
     /// <summary>Symbols per sequence L (a newline follows each).</summary>
@@ -31,17 +48,14 @@ public sealed record MemorizeOptions
     public int Vocab { get; init; } = 64;
     /// <summary>Every two sequences differ in at least this many positions.</summary>
     public int MinDistance { get; init; } = 1;
-    /// <summary>Training tokens (whole sequences).</summary>
-    public long Tokens { get; init; } = 1_000_000;
-    /// <summary>Validation tokens; null = a tenth of <see cref="Tokens"/>.</summary>
-    public long? ValTokens { get; init; }
-    /// <summary>Seed.</summary>
-    public ulong Seed { get; init; } = 1;
 }
 
 /// <summary>A Zipf key–value corpus (<see cref="SyntheticCorpora.WriteZipf"/>, <see cref="ZipfFacts"/>); defaults are the `data zipf` verb's.</summary>
-public sealed record ZipfOptions
+public sealed record ZipfOptions : SampledCorpusOptions
 {
+    /// <summary>The defaults: 5M training tokens (rounded down to whole records).</summary>
+    public ZipfOptions() => Tokens = 5_000_000;
+
     /// <summary>Number of keys K (Zipf ranks).</summary>
     public int Keys { get; init; } = 8192;
     /// <summary>Zipf exponent a of the key frequencies p_i ∝ i^-a.</summary>
@@ -52,12 +66,6 @@ public sealed record ZipfOptions
     public int KeyLength { get; init; } = 2;
     /// <summary>Symbols per value.</summary>
     public int ValueLength { get; init; } = 1;
-    /// <summary>Training tokens (rounded down to whole records).</summary>
-    public long Tokens { get; init; } = 5_000_000;
-    /// <summary>Validation tokens; null = a tenth of <see cref="Tokens"/> (at least one record).</summary>
-    public long? ValTokens { get; init; }
-    /// <summary>Seed of the codes, values and samples.</summary>
-    public ulong Seed { get; init; } = 1;
 }
 
 /// <summary>Question-Formation data (McCoy et al. 2020), generated from a grammar or read from the original files; defaults are the `data qf` verb's.</summary>
@@ -90,18 +98,17 @@ public static class GeneratedData
 
     /// <summary>Writes a Markov corpus into <paramref name="dir"/>.</summary>
     public static DataManifest Write(string dir, MarkovOptions o, Action<string>? progress = null) =>
-        SyntheticCorpora.WriteMarkov(dir, o.Order, o.Vocab, o.Concentration, o.Tokens, o.ValTokens ?? Math.Max(1, o.Tokens / 10), o.Seed, progress);
+        SyntheticCorpora.WriteMarkov(dir, o.Order, o.Vocab, o.Concentration, o.Tokens, o.ValTokensOrTenth(1), o.Seed, progress);
 
     /// <summary>Writes a memorisation corpus into <paramref name="dir"/>.</summary>
     public static DataManifest Write(string dir, MemorizeOptions o, Action<string>? progress = null) =>
-        SyntheticCorpora.WriteMemorize(dir, o.Sequences, o.Length, o.Vocab, o.MinDistance, o.Tokens, o.ValTokens ?? Math.Max(1, o.Tokens / 10),
-                                       o.Seed, progress);
+        SyntheticCorpora.WriteMemorize(dir, o.Sequences, o.Length, o.Vocab, o.MinDistance, o.Tokens, o.ValTokensOrTenth(1), o.Seed, progress);
 
     /// <summary>Writes a Zipf key–value corpus into <paramref name="dir"/>.</summary>
     public static DataManifest Write(string dir, ZipfOptions o, Action<string>? progress = null)
     {
         var source = new ZipfFacts(o.Keys, o.Exponent, o.Symbols, o.KeyLength, o.ValueLength, o.Seed);
-        return SyntheticCorpora.WriteZipf(dir, source, o.Tokens, o.ValTokens ?? Math.Max(source.RecordLength, o.Tokens / 10), o.Seed, progress);
+        return SyntheticCorpora.WriteZipf(dir, source, o.Tokens, o.ValTokensOrTenth(source.RecordLength), o.Seed, progress);
     }
 
     /// <summary>Writes Question-Formation data into <paramref name="dir"/>: generated from the grammar, or the original files of <see cref="QfOptions.From"/>.</summary>

@@ -32,13 +32,8 @@ public static class SyntheticCorpora
         double[] pi = chain.Stationary();
         double h = chain.EntropyRate();
         progress?.Invoke($"order-{order} chain over {vocab} symbols, α = {concentration}: entropy rate {h:F6} nats/token (uniform would be {Math.Log(vocab):F4})");
-        var tok = SymbolTokenizer(vocab);
-        return DataFolderWriter.Write(dir, tok, w =>
-        {
-            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+        return WriteSplits(dir, vocab, trainTokens, valTokens, seed, (w, split, count, rng) =>
             {
-                w.AddSplit(split);
-                var rng = new Rng(seed, stream);
                 int ctx = chain.StationaryContext(ref rng, pi);
                 var buf = new int[1 << 16];
                 for (long done = 0; done < count;)
@@ -50,8 +45,8 @@ public static class SyntheticCorpora
                     done += n;
                     if ((done >> 16) % 16 == 0 || done == count) progress?.Invoke($"{split}: {100.0 * done / count:F0}%");
                 }
-            }
-            return new DataManifest
+            },
+            () => new DataManifest
             {
                 Kind = "markov",
                 Source = $"order-{order} Markov chain, V = {vocab}, Dirichlet α = {concentration}, seed {seed}",
@@ -63,8 +58,7 @@ public static class SyntheticCorpora
                     ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
                     ["note"] = "symbol i is token id i + 1; id 0 (newline) never occurs",
                 },
-            };
-        });
+            });
     }
 
     /// <summary>
@@ -80,13 +74,8 @@ public static class SyntheticCorpora
         if (trainTokens < r || valTokens < 0) throw new UserError($"zipf: tokens must be at least one record ({r}) and val_tokens not negative");
         double h = source.EntropyRate();
         progress?.Invoke($"{source.Keys} Zipf(a = {source.Exponent}) keys, records of {r} tokens: entropy rate {h:F6} nats/token");
-        var tok = SymbolTokenizer(source.Symbols);
-        return DataFolderWriter.Write(dir, tok, w =>
-        {
-            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+        return WriteSplits(dir, source.Symbols, trainTokens, valTokens, seed, (w, split, count, rng) =>
             {
-                w.AddSplit(split);
-                var rng = new Rng(seed, stream);
                 long records = count / r;
                 var buf = new int[r * 4096];
                 for (long done = 0; done < records;)
@@ -96,8 +85,8 @@ public static class SyntheticCorpora
                     w.Append(split, buf.AsSpan(0, n * r));
                     done += n;
                 }
-            }
-            return new DataManifest
+            },
+            () => new DataManifest
             {
                 Kind = "zipf",
                 Source = $"Zipf facts: {source.Keys} keys, exponent {source.Exponent}, {source.Symbols} symbols, " +
@@ -112,8 +101,7 @@ public static class SyntheticCorpora
                     ["train_tokens"] = trainTokens / r * r, ["val_tokens"] = valTokens / r * r,
                     ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each record; use a training window (seq) that the record length divides",
                 },
-            };
-        });
+            });
     }
 
     /// <summary>
@@ -131,13 +119,8 @@ public static class SyntheticCorpora
         var set = DistinctSequences(sequences, length, vocab, minDistance, seed);
         double h = Math.Log(sequences) / (length + 1);
         progress?.Invoke($"{sequences} sequences of {length} symbols at Hamming distance ≥ {minDistance}: entropy rate {h:F6} nats/token");
-        var tok = SymbolTokenizer(vocab);
-        return DataFolderWriter.Write(dir, tok, w =>
-        {
-            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+        return WriteSplits(dir, vocab, trainTokens, valTokens, seed, (w, split, count, rng) =>
             {
-                w.AddSplit(split);
-                var rng = new Rng(seed, stream);
                 var ids = new int[length];
                 while (w.Tokens(split) + length + 1 <= count)
                 {
@@ -145,8 +128,8 @@ public static class SyntheticCorpora
                     for (int i = 0; i < length; i++) ids[i] = s[i] + 1;
                     w.AppendDocument(split, ids);
                 }
-            }
-            return new DataManifest
+            },
+            () => new DataManifest
             {
                 Kind = "memorize",
                 Source = $"{sequences} random sequences of length {length}, V = {vocab}, separation ≥ {minDistance}, seed {seed}",
@@ -158,9 +141,28 @@ public static class SyntheticCorpora
                     ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
                     ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each sequence; whole sequences only",
                 },
-            };
-        });
+            });
     }
+
+    /// <summary>Samples one split: the writer, the split's name, its token budget, and its own random stream.</summary>
+    private delegate void SampleSplit(DataFolderWriter w, string split, long count, Rng rng);
+
+    /// <summary>
+    /// The frame every corpus here shares: the word tokenizer of <paramref name="symbols"/> symbols, a train and a val
+    /// split each sampled from its own stream of <paramref name="seed"/> (1 and 2, so the bits depend only on the seed),
+    /// then the manifest.
+    /// </summary>
+    private static DataManifest WriteSplits(string dir, int symbols, long trainTokens, long valTokens, ulong seed,
+                                            SampleSplit sample, Func<DataManifest> manifest) =>
+        DataFolderWriter.Write(dir, SymbolTokenizer(symbols), w =>
+        {
+            foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
+            {
+                w.AddSplit(split);
+                sample(w, split, count, new Rng(seed, stream));
+            }
+            return manifest();
+        });
 
     /// <summary>Rejection sampling of sequences pairwise at Hamming distance ≥ minDistance.</summary>
     internal static List<int[]> DistinctSequences(int count, int length, int vocab, int minDistance, ulong seed)

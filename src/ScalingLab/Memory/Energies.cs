@@ -14,17 +14,19 @@ public static class Energies
     public static void SquaredDistances(PatternSet p, ReadOnlySpan<double> x, Span<double> dist)
     {
         p.CheckPoint(x);
-        for (int i = 0; i < p.Count; i++)
+        for (int i = 0; i < p.Count; i++) dist[i] = SquaredDistance(x, p[i]);
+    }
+
+    /// <summary>‖x − ρ‖², summed in index order (the same bits in every caller).</summary>
+    private static double SquaredDistance(ReadOnlySpan<double> x, ReadOnlySpan<double> r)
+    {
+        double s = 0;
+        for (int k = 0; k < r.Length; k++)
         {
-            var r = p[i];
-            double s = 0;
-            for (int k = 0; k < r.Length; k++)
-            {
-                double t = x[k] - r[k];
-                s += t * t;
-            }
-            dist[i] = s;
+            double t = x[k] - r[k];
+            s += t * t;
         }
+        return s;
     }
 
     /// <summary>
@@ -39,13 +41,7 @@ public static class Energies
         index = -1;
         for (int i = 0; i < p.Count; i++)
         {
-            var r = p[i];
-            double s = 0;
-            for (int k = 0; k < r.Length; k++)
-            {
-                double t = x[k] - r[k];
-                s += t * t;
-            }
+            double s = SquaredDistance(x, p[i]);
             if (s < best) { best = s; index = i; }
         }
         return best;

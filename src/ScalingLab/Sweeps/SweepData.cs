@@ -26,6 +26,13 @@ public static class SweepData
             _ => throw new InvalidOperationException(source.Generator),
         };
 
+    /// <summary>tokens, val_tokens and seed of a sampled corpus, over the generator's defaults.</summary>
+    private static T Sampled<T>(SpecFields f, T o) where T : SampledCorpusOptions => (T)((SampledCorpusOptions)o with
+    {
+        Tokens = f.Long("tokens", o.Tokens, 1), ValTokens = f.Has("val_tokens") ? f.Long("val_tokens", 1, 1) : null,
+        Seed = (ulong)f.Long("seed", (long)o.Seed, 0),
+    });
+
     private static object Parse(string generator, JsonObject? options, string path)
     {
         var f = new SpecFields(options ?? new JsonObject(), path);
@@ -34,21 +41,19 @@ public static class SweepData
         {
             case "markov":
                 var m = new MarkovOptions();
-                o = new MarkovOptions
+                o = Sampled(f, new MarkovOptions
                 {
                     Order = f.Int("order", m.Order, 0, 16), Vocab = f.Int("vocab", m.Vocab, 2, 1 << 20),
-                    Tokens = f.Long("tokens", m.Tokens, 1), ValTokens = f.Has("val_tokens") ? f.Long("val_tokens", 1, 1) : null,
-                    Concentration = f.Double("concentration", m.Concentration, 0, 1e6, minExclusive: true), Seed = (ulong)f.Long("seed", (long)m.Seed, 0),
-                };
+                    Concentration = f.Double("concentration", m.Concentration, 0, 1e6, minExclusive: true),
+                });
                 break;
             case "memorize":
                 var z = new MemorizeOptions();
-                o = new MemorizeOptions
+                o = Sampled(f, new MemorizeOptions
                 {
                     Sequences = f.Int("sequences", z.Sequences, 1), Length = f.Int("length", z.Length, 1), Vocab = f.Int("vocab", z.Vocab, 2),
-                    MinDistance = f.Int("min_distance", z.MinDistance, 1), Tokens = f.Long("tokens", z.Tokens, 1),
-                    ValTokens = f.Has("val_tokens") ? f.Long("val_tokens", 1, 1) : null, Seed = (ulong)f.Long("seed", (long)z.Seed, 0),
-                };
+                    MinDistance = f.Int("min_distance", z.MinDistance, 1),
+                });
                 break;
             case "qf":
                 var q = new QfOptions();
@@ -60,13 +65,12 @@ public static class SweepData
                 break;
             case "zipf":
                 var zf = new ZipfOptions();
-                o = new ZipfOptions
+                o = Sampled(f, new ZipfOptions
                 {
                     Keys = f.Int("keys", zf.Keys, 1), Exponent = f.Double("exponent", zf.Exponent, 0, 100, minExclusive: true),
                     Symbols = f.Int("symbols", zf.Symbols, 2), KeyLength = f.Int("key_length", zf.KeyLength, 1),
-                    ValueLength = f.Int("value_length", zf.ValueLength, 1), Tokens = f.Long("tokens", zf.Tokens, 1),
-                    ValTokens = f.Has("val_tokens") ? f.Long("val_tokens", 1, 1) : null, Seed = (ulong)f.Long("seed", (long)zf.Seed, 0),
-                };
+                    ValueLength = f.Int("value_length", zf.ValueLength, 1),
+                });
                 break;
             case "english":
                 o = new EnglishOptions
