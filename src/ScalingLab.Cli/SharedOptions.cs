@@ -41,6 +41,20 @@ internal static class SharedOptions
     /// <summary>--out with a default folder.</summary>
     public static Option<string> Out(string what, string fallback) => new("--out") { Description = what, DefaultValueFactory = _ => fallback };
 
+    /// <summary>--workers of the verbs that train with local worker processes (sweep run, demo, reproduce); 0 = the default.</summary>
+    public static Option<int> Workers(string what) => new("--workers") { Description = what };
+
+    /// <summary>
+    /// The --workers value: as given, or when 0 the cores divided by the threads each run takes (at least 1); a negative
+    /// value is a one-line error naming the verb.
+    /// </summary>
+    public static int WorkerCount(ParseResult parse, Option<int> workers, string verb, int threadsPerRun = 1)
+    {
+        int n = parse.GetValue(workers);
+        if (n < 0) throw new Common.UserError($"{verb}: --workers must be ≥ 1 (got {n})");
+        return n > 0 ? n : Math.Max(1, Environment.ProcessorCount / threadsPerRun);
+    }
+
     /// <summary>--out of the data generators: the data folder to create.</summary>
     public static Option<string> DataOut() => OutRequired("data folder to create (replaced if it exists)");
 }

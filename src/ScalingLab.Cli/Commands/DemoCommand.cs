@@ -52,7 +52,7 @@ public static class DemoCommand
     {
         var quick = new Option<bool>("--quick") { Description = "A CI-sized demo (under 2 minutes on 2 cores)" };
         var output = SharedOptions.Out("Output folder", "scalinglab-demo");
-        var workers = new Option<int>("--workers") { Description = "Worker processes (default: the number of cores)" };
+        var workers = SharedOptions.Workers("Worker processes (default: the number of cores)");
         var noCheck = new Option<bool>("--no-render-check") { Description = "Skip rendering report.html with headless Chromium" };
         return Verb.Create("demo",
             "The end-to-end job on built-in data: generate a known-entropy Zipf-facts corpus and Question-Formation data, train a\n" +
@@ -74,9 +74,7 @@ public static class DemoCommand
             var (folder, added, total) = SweepCommand.SubmitSpec(specPath, sweepDir, null, stderr);
             SweepReport.RecordCommand(folder, ["demo", .. (isQuick ? new[] { "--quick" } : []), "--out", root]);
             stderr.WriteLine($"demo: {total} runs ({added} new) in {folder.Dir}");
-            int n = pr.GetValue(workers);
-            if (n < 0) throw new UserError($"demo: --workers must be ≥ 1 (got {n})");
-            if (n == 0) n = Math.Max(1, Environment.ProcessorCount);
+            int n = SharedOptions.WorkerCount(pr, workers, "demo");
             bool ok = SweepLocalRun.Run(folder, n, stdout, stderr, cancel);
             var trained = clock.Elapsed;
             if (cancel.IsCancellationRequested) throw new OperationCanceledException();

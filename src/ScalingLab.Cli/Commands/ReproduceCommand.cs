@@ -15,7 +15,7 @@ public static class ReproduceCommand
         var quick = new Option<bool>("--quick") { Description = "CI size (each under 2 minutes on 2 cores)" };
         var output = SharedOptions.Out("Output folder (sweeps, figures, results)", "reproduce");
         var scale = new Option<double>("--scale") { Description = "Multiply model sizes (parameters) and data sizes by K", DefaultValueFactory = _ => 1.0 };
-        var workers = new Option<int>("--workers") { Description = "Local worker processes (default: the number of cores)" };
+        var workers = SharedOptions.Workers("Local worker processes (default: the number of cores)");
         var results = new Option<string?>("--results") { Description = "Where to write the results document (default: OUT/results.md)" };
         return Verb.Create("reproduce",
             "Run papers' headline experiments at CPU scale: each trains a built-in sweep (resumable; finished runs are\n" +
@@ -32,9 +32,7 @@ public static class ReproduceCommand
             var list = ExperimentRegistry.Resolve(pr.GetValue(names)!);
             double k = pr.GetValue(scale);
             if (!(k > 0) || double.IsInfinity(k)) throw new UserError($"reproduce: --scale must be a positive number (got {k})");
-            int n = pr.GetValue(workers);
-            if (n < 0) throw new UserError($"reproduce: --workers must be ≥ 1 (got {n})");
-            if (n == 0) n = Math.Max(1, Environment.ProcessorCount);
+            int n = SharedOptions.WorkerCount(pr, workers, "reproduce");
             string outDir = Path.GetFullPath(pr.GetValue(output)!);
             var opts = new ReproduceOptions(outDir, pr.GetValue(quick), k, "scalinglab " + string.Join(' ', pr.Tokens.Select(t => t.Value)));
             var host = new SweepHost((d, dir) => SweepData.Generate(d, dir, line => stderr.WriteLine($"data: {line}")),

@@ -8,7 +8,7 @@ public static class SweepRunCommand
     {
         var target = new Argument<string>("SPEC_OR_DIR") { Description = "A sweep spec to submit and run, or an existing sweep folder to finish" };
         var submit = SweepCommand.SubmitOptions.Create();
-        var workers = new Option<int>("--workers") { Description = "Worker processes (default: cores / threads per run)" };
+        var workers = SharedOptions.Workers("Worker processes (default: cores / threads per run)");
         var retry = new Option<bool>("--retry-failed") { Description = "Put failed runs back in the queue first" };
         return Verb.Create("run",
             "Submit (when given a spec) and train every pending run with local worker processes, showing live progress.\n" +
@@ -31,9 +31,7 @@ public static class SweepRunCommand
                 reg.RetryFailed(folder.Name);
             }
             int threads = folder.LoadSpec().Grids.Max(g => g.ThreadsPerRun);
-            int n = pr.GetValue(workers);
-            if (n < 0) throw new UserError($"sweep run: --workers must be ≥ 1 (got {n})");
-            if (n == 0) n = Math.Max(1, Environment.ProcessorCount / threads);
+            int n = SharedOptions.WorkerCount(pr, workers, "sweep run", threads);
             bool ok = SweepLocalRun.Run(folder, n, output, error, cancel);
             SweepStatusCommand.Print(folder, output, pr.GetValue(submit.Json));
             return ok ? 0 : 1;

@@ -46,18 +46,11 @@ public static class SyntheticCorpora
                     if ((done >> 16) % 16 == 0 || done == count) progress?.Invoke($"{split}: {100.0 * done / count:F0}%");
                 }
             },
-            () => new DataManifest
+            "markov", $"order-{order} Markov chain, V = {vocab}, Dirichlet α = {concentration}, seed {seed}", h, () => new JsonObject
             {
-                Kind = "markov",
-                Source = $"order-{order} Markov chain, V = {vocab}, Dirichlet α = {concentration}, seed {seed}",
-                Seed = seed,
-                EntropyRateNats = h,
-                Parameters = new JsonObject
-                {
-                    ["order"] = order, ["vocab"] = vocab, ["concentration"] = concentration,
-                    ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
-                    ["note"] = "symbol i is token id i + 1; id 0 (newline) never occurs",
-                },
+                ["order"] = order, ["vocab"] = vocab, ["concentration"] = concentration,
+                ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
+                ["note"] = "symbol i is token id i + 1; id 0 (newline) never occurs",
             });
     }
 
@@ -86,21 +79,14 @@ public static class SyntheticCorpora
                     done += n;
                 }
             },
-            () => new DataManifest
+            "zipf", $"Zipf facts: {source.Keys} keys, exponent {source.Exponent}, {source.Symbols} symbols, " +
+                         $"key {source.KeyLength} + value {source.ValueLength} + newline = {r} tokens per record, seed {seed}", h, () => new JsonObject
             {
-                Kind = "zipf",
-                Source = $"Zipf facts: {source.Keys} keys, exponent {source.Exponent}, {source.Symbols} symbols, " +
-                         $"key {source.KeyLength} + value {source.ValueLength} + newline = {r} tokens per record, seed {seed}",
-                Seed = seed,
-                EntropyRateNats = h,
-                Parameters = new JsonObject
-                {
-                    ["keys"] = source.Keys, ["exponent"] = source.Exponent, ["symbols"] = source.Symbols,
-                    ["key_length"] = source.KeyLength, ["value_length"] = source.ValueLength, ["record_length"] = r,
-                    ["record_entropy_nats"] = source.RecordEntropy(),
-                    ["train_tokens"] = trainTokens / r * r, ["val_tokens"] = valTokens / r * r,
-                    ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each record; use a training window (seq) that the record length divides",
-                },
+                ["keys"] = source.Keys, ["exponent"] = source.Exponent, ["symbols"] = source.Symbols,
+                ["key_length"] = source.KeyLength, ["value_length"] = source.ValueLength, ["record_length"] = r,
+                ["record_entropy_nats"] = source.RecordEntropy(),
+                ["train_tokens"] = trainTokens / r * r, ["val_tokens"] = valTokens / r * r,
+                ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each record; use a training window (seq) that the record length divides",
             });
     }
 
@@ -129,18 +115,11 @@ public static class SyntheticCorpora
                     w.AppendDocument(split, ids);
                 }
             },
-            () => new DataManifest
+            "memorize", $"{sequences} random sequences of length {length}, V = {vocab}, separation ≥ {minDistance}, seed {seed}", h, () => new JsonObject
             {
-                Kind = "memorize",
-                Source = $"{sequences} random sequences of length {length}, V = {vocab}, separation ≥ {minDistance}, seed {seed}",
-                Seed = seed,
-                EntropyRateNats = h,
-                Parameters = new JsonObject
-                {
-                    ["sequences"] = sequences, ["length"] = length, ["vocab"] = vocab, ["min_distance"] = minDistance,
-                    ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
-                    ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each sequence; whole sequences only",
-                },
+                ["sequences"] = sequences, ["length"] = length, ["vocab"] = vocab, ["min_distance"] = minDistance,
+                ["train_tokens"] = trainTokens, ["val_tokens"] = valTokens,
+                ["note"] = "symbol i is token id i + 1; id 0 (newline) ends each sequence; whole sequences only",
             });
     }
 
@@ -150,10 +129,11 @@ public static class SyntheticCorpora
     /// <summary>
     /// The frame every corpus here shares: the word tokenizer of <paramref name="symbols"/> symbols, a train and a val
     /// split each sampled from its own stream of <paramref name="seed"/> (1 and 2, so the bits depend only on the seed),
-    /// then the manifest.
+    /// then the manifest of a source whose entropy rate is known exactly.
     /// </summary>
     private static DataManifest WriteSplits(string dir, int symbols, long trainTokens, long valTokens, ulong seed,
-                                            SampleSplit sample, Func<DataManifest> manifest) =>
+                                            SampleSplit sample, string kind, string source, double entropyRate,
+                                            Func<JsonObject> parameters) =>
         DataFolderWriter.Write(dir, SymbolTokenizer(symbols), w =>
         {
             foreach (var (split, count, stream) in new[] { ("train", trainTokens, 1UL), ("val", valTokens, 2UL) })
@@ -161,7 +141,7 @@ public static class SyntheticCorpora
                 w.AddSplit(split);
                 sample(w, split, count, new Rng(seed, stream));
             }
-            return manifest();
+            return new DataManifest { Kind = kind, Source = source, Seed = seed, EntropyRateNats = entropyRate, Parameters = parameters() };
         });
 
     /// <summary>Rejection sampling of sequences pairwise at Hamming distance ≥ minDistance.</summary>
