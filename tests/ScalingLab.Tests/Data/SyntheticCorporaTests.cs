@@ -89,4 +89,17 @@ public class SyntheticCorporaTests
                 Assert.True(distinct[a].Zip(distinct[b]).Count(z => z.First != z.Second) >= 6);
         Assert.Throws<UserError>(() => SyntheticCorpora.DistinctSequences(100, 4, 2, 4, 1)); // impossible separation
     }
+
+    [Fact]
+    public void SampledCorporaShareTheirSizeAndSeedDefaults()
+    {
+        // Each generator keeps its own token default; validation tokens default to a tenth, at least the minimum given.
+        Assert.Equal(5_000_000, new MarkovOptions().Tokens);
+        Assert.Equal(1_000_000, new MemorizeOptions().Tokens);
+        Assert.Equal(5_000_000, new ZipfOptions().Tokens);
+        Assert.Equal(1UL, new ZipfOptions().Seed);
+        Assert.Equal(100, new MarkovOptions { Tokens = 1000 }.ValTokensOrTenth(1));
+        Assert.Equal(4, new ZipfOptions { Tokens = 10 }.ValTokensOrTenth(4));
+        Assert.Equal(7, new MemorizeOptions { Tokens = 1000, ValTokens = 7 }.ValTokensOrTenth(1));
+    }
 }
