@@ -63,4 +63,82 @@ public class CommandTreeTests
             Assert.Contains("blas9000", err);
         }
     }
+
+    /// <summary>The example command lines of a help text: the lines after "Example(s):" that start with "scalinglab" (a line ending in \ goes on).</summary>
+    private static IEnumerable<string> Examples(string? help)
+    {
+        if (help is null) yield break;
+        int at = help.IndexOf("Example", StringComparison.Ordinal);
+        if (at < 0) yield break;
+        var lines = help[at..].Split('\n').Skip(1).Select(l => l.Trim()).ToList();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            string line = lines[i];
+            if (!line.StartsWith("scalinglab ", StringComparison.Ordinal)) continue;
+            while (line.EndsWith(" \\", StringComparison.Ordinal) && i + 1 < lines.Count) line = line[..^1] + lines[++i]; // continued line
+            int comment = line.IndexOf(" #", StringComparison.Ordinal);
+            if (comment >= 0) line = line[..comment];
+            int redirect = line.IndexOf(" > ", StringComparison.Ordinal);
+            if (redirect >= 0) line = line[..redirect];
+            yield return line.Trim();
+        }
+    }
+
+    /// <summary>Splits a command line as a POSIX shell would for these examples: spaces, '…' and "…" quoting, \" inside "…".</summary>
+    private static string[] ShellWords(string line)
+    {
+        var words = new List<string>();
+        var w = new System.Text.StringBuilder();
+        bool any = false;
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (c == ' ') { if (any) words.Add(w.ToString()); w.Clear(); any = false; continue; }
+            any = true;
+            if (c == '\'')
+            {
+                int end = line.IndexOf('\'', i + 1);
+                w.Append(line, i + 1, end - i - 1);
+                i = end;
+            }
+            else if (c == '"')
+            {
+                for (i++; line[i] != '"'; i++)
+                {
+                    if (line[i] == '\\' && line[i + 1] == '"') i++;
+                    w.Append(line[i]);
+                }
+            }
+            else w.Append(c);
+        }
+        if (any) words.Add(w.ToString());
+        return [.. words];
+    }
+
+    [Fact]
+    public void EveryExampleInTheHelpParses()
+    {
+        var root = CliApp.BuildRoot();
+        var bad = new List<string>();
+        int seen = 0;
+        foreach (var (path, command, _) in Walk(root, "scalinglab", []))
+        {
+            foreach (string example in Examples(command.Description))
+            {
+                if (example.Contains('<')) continue; // "scalinglab <verb> --help": a pattern, not a command
+                seen++;
+                var parse = root.Parse(ShellWords(example)[1..]);
+                if (parse.Errors.Count > 0) bad.Add($"{path}: {example}: {parse.Errors[0].Message}");
+            }
+        }
+        Assert.True(seen >= 60, $"found only {seen} examples");
+        Assert.True(bad.Count == 0, string.Join("\n", bad));
+    }
+
+    [Fact]
+    public void ShellWordsQuoteAsTheShellDoes()
+    {
+        Assert.Equal(["a", "-2,-0.5;0.2", "x y", "it's"], ShellWords("a \"-2,-0.5;0.2\" 'x y' \"it's\""));
+        Assert.Equal(["q", "say \"hi\""], ShellWords("q \"say \\\"hi\\\"\""));
+    }
 }
