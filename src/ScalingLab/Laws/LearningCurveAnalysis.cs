@@ -11,6 +11,19 @@ namespace ScalingLab.Laws;
 public sealed record LearningCurveRun(string Name, double N, double BatchTokens, long WarmupSteps,
                                       IReadOnlyList<(long Step, double Loss)> Curve, IReadOnlyList<CriticalBatchPoint> CriticalBatch);
 
+/// <summary>How S_min is computed from S and the measured B_crit(L).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MinStepsRule>))]
+public enum MinStepsRule
+{
+    /// <summary>Kaplan eq. 5.4: S_min = S / (1 + B_crit(L)/B) with B_crit at the current loss.</summary>
+    Kaplan,
+    /// <summary>
+    /// McCandlish et al.'s relation step by step, summed: S_min(S) = ∫₀^S dS' / (1 + B_crit(L(S'))/B) (trapezoids between
+    /// the curve's points, the first point's factor from step 0). Equal to eq. 5.4 when B_crit is constant; never falls as S grows.
+    /// </summary>
+    Integrated,
+}
+
 /// <summary>What to fit: the runs, the bootstrap over runs, the fit settings and the profile tolerance.</summary>
 public sealed record LearningCurveOptions
 {
@@ -22,7 +35,9 @@ public sealed record LearningCurveOptions
     public ulong Seed { get; init; }
     /// <summary>Huber δ, threads, iterations, grid (default: <see cref="KaplanNSFit"/>'s).</summary>
     public FitOptions Fit { get; init; } = new();
-    /// <summary>Relative profile tolerance; null = 1.92/(runs − 4) (see <see cref="LearningCurveResult.ProfileRule"/>).</summary>
+    /// <summary>How S_min is computed (Kaplan's eq. 5.4 by default).</summary>
+    public MinStepsRule Rule { get; init; } = MinStepsRule.Kaplan;
+        /// <summary>Relative profile tolerance; null = 1.92/(runs − 4) (see <see cref="LearningCurveResult.ProfileRule"/>).</summary>
     public double? ProfileTolerance { get; init; }
 }
 
@@ -37,6 +52,8 @@ public sealed record LearningCurveResult
 {
     /// <summary>Always "kaplan-ns".</summary>
     public string Form => "kaplan-ns";
+    /// <summary>How S_min was computed.</summary>
+    public required MinStepsRule Rule { get; init; }
     /// <summary>Runs fitted.</summary>
     public required int Runs { get; init; }
     /// <summary>Runs whose S was corrected to S_min with their measured B_crit(L).</summary>
@@ -104,14 +121,19 @@ public static class LearningCurveAnalysis
     /// <summary>The published constants (Kaplan Table 3).</summary>
     public static KaplanNS PublishedLaw { get; } = new();
 
-    /// <summary>S_min of every point of <paramref name="run"/> after its warmup, with the B_crit used (NaN: uncorrected).</summary>
-    public static IEnumerable<(long Step, double Loss, double CriticalBatch, double SMin)> MinSteps(LearningCurveRun run)
+    /// <summary>S_min of every point of <paramref name="run"/> after its warmup, with the B_crit used (NaN: uncorrected, S_min = S).</summary>
+    public static IEnumerable<(long Step, double Loss, double CriticalBatch, double SMin)> MinSteps(LearningCurveRun run,
+                                                                                                  MinStepsRule rule = MinStepsRule.Kaplan)
     {
-        foreach (var (step, loss) in run.Curve)
+        double integral = 0, prevStep = 0, prevFactor = double.NaN;
+        foreach (var (step, loss) in run.Curve.Where(p => p.Loss > 0 && double.IsFinite(p.Loss)).OrderBy(p => p.Step))
         {
-            if (step <= run.WarmupSteps || !(loss > 0) || !double.IsFinite(loss)) continue;
             double b = NoiseScaleAnalysis.CriticalBatchAt(run.CriticalBatch, loss);
-            yield return (step, loss, b, double.IsFinite(b) ? KaplanNS.MinStepsAt(step, run.BatchTokens, b) : step);
+            double factor = double.IsFinite(b) ? KaplanNS.MinStepsAt(1, run.BatchTokens, b) : 1; // dS_min/dS at this loss
+            integral += (step - prevStep) * (double.IsNaN(prevFactor) ? factor : 0.5 * (prevFactor + factor));
+            (prevStep, prevFactor) = (step, factor);
+            if (step <= run.WarmupSteps) continue;
+            yield return (step, loss, b, rule == MinStepsRule.Integrated ? integral : KaplanNS.MinStepsAt(step, run.BatchTokens, double.IsFinite(b) ? b : 0));
         }
     }
 
@@ -127,7 +149,7 @@ public static class LearningCurveAnalysis
         var groups = new List<int>();
         var raw = new List<(string Run, double N, long Step, double B, double SMin, double Loss)>();
         for (int g = 0; g < runs.Count; g++)
-            foreach (var (step, loss, b, sMin) in MinSteps(runs[g]))
+            foreach (var (step, loss, b, sMin) in MinSteps(runs[g], o.Rule))
             {
                 points.Add(new FitPoint(runs[g].N, sMin, loss, Name: runs[g].Name));
                 groups.Add(g);
@@ -146,15 +168,18 @@ public static class LearningCurveAnalysis
         var (_, r2, rms) = FitDiagnostics.LogFit(predicted, raw.Select(p => p.Loss).ToArray());
         var parameters = LawFitAnalysis.Estimates(profiles, bs);
         int corrected = runs.Count(r => r.CriticalBatch.Any(b => double.IsFinite(b.BSimpleTokens) && b.BSimpleTokens > 0));
+        string how = o.Rule == MinStepsRule.Kaplan
+            ? "S_min = S / (1 + B_crit(L)/B) (Kaplan eq. 5.4)"
+            : "S_min = the sum over steps of 1 / (1 + B_crit(L)/B) (McCandlish et al.'s relation step by step)";
         string correction = corrected == runs.Count
-            ? "S_min = S / (1 + B_crit(L)/B) (Kaplan eq. 5.4) with each run's measured B_crit(L), interpolated in log-log between its bins"
+            ? $"{how} with each run's measured B_crit(L), interpolated in log-log between its bins"
             : corrected == 0
                 ? "S_min = S: no run measured B_crit (no grad_norm_micro), so the steps are not corrected to S_min"
-                : $"S_min = S / (1 + B_crit(L)/B) for the {corrected} runs that measured B_crit; S uncorrected for the other {runs.Count - corrected}";
+                : $"{how} for the {corrected} runs that measured B_crit; S uncorrected for the other {runs.Count - corrected}";
         var pub = PublishedLaw.Parameters;
         return new LearningCurveResult
         {
-            Runs = runs.Count, RunsCorrected = corrected, Correction = correction,
+            Rule = o.Rule, Runs = runs.Count, RunsCorrected = corrected, Correction = correction,
             NonMonotoneRuns = raw.GroupBy(p => p.Run).Where(g => g.OrderBy(p => p.Step).Zip(g.OrderBy(p => p.Step).Skip(1)).Any(q => q.Second.SMin < q.First.SMin))
                                  .Select(g => g.Key).ToList(), Objective = fit.Objective, Converged = fit.Converged,
             Stop = fit.Stop.ToString(), Parameters = parameters, Profiles = profiles, ProfileTolerance = tolerance,

@@ -83,6 +83,22 @@ public static class CurvesSection
             });
             AtomicFile.WriteAllText(Path.Combine(dir, "learning-curves.json"), lc.ToJson());
             DescribeLearningCurves(s, lc);
+            if (lc.NonMonotoneRuns.Count > 0)
+            {
+                // Where eq. 5.4 makes S_min fall, the same curves with McCandlish's relation summed step by step, beside it.
+                var integrated = LearningCurveAnalysis.Run(new LearningCurveOptions
+                {
+                    Runs = curveRuns, Bootstrap = 0, Rule = MinStepsRule.Integrated, Fit = new FitOptions { Threads = ctx.Threads },
+                });
+                AtomicFile.WriteAllText(Path.Combine(dir, "learning-curves-integrated.json"), integrated.ToJson());
+                s.Text("The same curves with S_min = the sum over steps of 1/(1 + B_crit(L)/B) (McCandlish et al.'s relation applied step by step; " +
+                       "equal to eq. 5.4 when B_crit is constant, and never falling as S grows), fitted the same way (no bootstrap):");
+                s.Table(["S_min rule", .. lc.Parameters.Select(p => p.Name), "R² of log loss"],
+                        new[] { lc, integrated }.Select(r => (string[])[
+                            r.Rule == MinStepsRule.Kaplan ? "Kaplan eq. 5.4" : "summed step by step",
+                            .. r.Parameters.Select(p => G(p.Estimate) + (p.Identified ? "" : " (not identified)")),
+                            r.R2LogLoss.ToString("0.000", CultureInfo.InvariantCulture)]).ToList());
+            }
             s.Figure("curves-lns.svg", LearningCurveChart(lc).ToSvg(),
                      "Training loss against S_min per run (points) and the fitted L(N, S_min) at each run's N (lines).");
         }
@@ -125,9 +141,11 @@ public static class CurvesSection
 
     private static void DescribeLearningCurves(ReportSection s, LearningCurveResult lc)
     {
+        var ratio = lc.Points.Select(p => p.SMin / p.Step).ToList();
         s.Text($"Kaplan's learning-curve law L(N, S_min) = (N_c/N)^α_N + (S_c/S_min)^α_S (eq. 1.6 / 5.6), fitted to {lc.Points.Count} points of " +
                $"{lc.Runs} runs (the training loss on fixed training windows at each evaluation after warmup) by Huber loss on log residuals " +
-               $"with L-BFGS from a grid of starts. {lc.Correction}." +
+               $"with L-BFGS from a grid of starts. {lc.Correction}; S_min/S ranges over {ratio.Min():0.###}-{ratio.Max():0.###} (1 = no correction; " +
+               "far below 1 where the batch is far below B_crit)." +
                (lc.NonMonotoneRuns.Count == 0 ? "" :
                    $" In {lc.NonMonotoneRuns.Count} of {lc.Runs} runs S_min falls somewhere as S grows ({string.Join(", ", lc.NonMonotoneRuns)}): " +
                    "B_crit(L) grows faster than S there (B well below B_crit), a regime eq. 5.4, derived for a slowly changing B_crit, does not cover."));

@@ -28,6 +28,27 @@ public class LearningCurveAnalysisTests
         Assert.InRange(new KaplanNS().MinSteps(1000, 524288, 3), 328.95, 329.15);
     }
 
+    [Fact]
+    public void SummedMinStepsEqualsEq54ForAConstantCriticalBatchAndNeverFalls()
+    {
+        var constant = new[] { new CriticalBatchPoint("r", 1, 1, 9, 9, 3.0, 1, 1536, 1536) };
+        var run = new LearningCurveRun("r", 1e4, 512, 0, [(100, 3.0), (200, 2.5), (400, 2.2)], constant);
+        var k = LearningCurveAnalysis.MinSteps(run, MinStepsRule.Kaplan).Select(p => p.SMin).ToList();
+        var sum = LearningCurveAnalysis.MinSteps(run, MinStepsRule.Integrated).Select(p => p.SMin).ToList();
+        Assert.Equal([25.0, 50.0, 100.0], k);                 // S / (1 + 3)
+        Assert.Equal(k, sum);
+        // B_crit rising from 512 (L = 3) to 16 × 512 (L = 1.5): eq. 5.4 gives S_min = 100/2 = 50 at step 100 but 400/17 ≈ 23.5
+        // at step 400; summed step by step: 100·½ = 50, then + 300·(½ + 1/17)/2 = 50 + 83.8 = 133.8.
+        var rising = new[] { new CriticalBatchPoint("r", 1, 1, 9, 9, 3.0, 1, 512, 512), new CriticalBatchPoint("r", 1, 1, 9, 9, 1.5, 1, 8192, 8192) };
+        var run2 = new LearningCurveRun("r", 1e4, 512, 0, [(100, 3.0), (400, 1.5)], rising);
+        var k2 = LearningCurveAnalysis.MinSteps(run2, MinStepsRule.Kaplan).Select(p => p.SMin).ToList();
+        var sum2 = LearningCurveAnalysis.MinSteps(run2, MinStepsRule.Integrated).Select(p => p.SMin).ToList();
+        Assert.Equal(50, k2[0], 12);
+        Assert.Equal(400.0 / 17, k2[1], 12);
+        Assert.Equal(50, sum2[0], 12);
+        Assert.Equal(50 + 300 * (0.5 + 1.0 / 17) / 2, sum2[1], 12);
+    }
+
     /// <summary>
     /// Learning curves from a known L(N, S_min) and a known B_crit(L): at each S_min the loss is the law's, the step is
     /// S = S_min (1 + B_crit(L)/B) rounded, and the loss carries multiplicative noise of sd <paramref name="noise"/>.
