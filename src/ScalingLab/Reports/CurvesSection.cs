@@ -35,7 +35,13 @@ public static class CurvesSection
         var noise = NoiseScaleAnalysis.Run(new NoiseScaleOptions { Runs = noiseRuns, Seed = 1 });
         string dir = Path.Combine(ctx.AnalysisDir, "curves");
         Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, "noise-scale.json"), JsonSerializer.Serialize(noise, Json));
+        var written = new List<string>();
+        void Write(string name, string json)
+        {
+            AtomicFile.WriteAllText(Path.Combine(dir, name), json);
+            written.Add(Path.Combine(dir, name));
+        }
+        Write("noise-scale.json", JsonSerializer.Serialize(noise, Json));
 
         s.Text("Gradient noise scale (McCandlish et al. 2018): with gradient accumulation the trainer logs the gradient norm of the " +
                "first micro-batch (grad_norm_micro, B_small = batch × seq tokens) beside the whole batch's (grad_norm, B_big = B_small × accum). " +
@@ -77,11 +83,22 @@ public static class CurvesSection
             s.Text($"L(N, S_min) is not fitted: it needs learning curves of at least 2 model sizes; grid '{grid.Key}' has {curveRuns.Select(r => r.N).Distinct().Count()}.");
         else
         {
-            lc = LearningCurveAnalysis.Run(new LearningCurveOptions
+            try
             {
-                Runs = curveRuns, Bootstrap = ctx.Options.Bootstrap, Seed = 1, Fit = new FitOptions { Threads = ctx.Threads },
-            });
-            AtomicFile.WriteAllText(Path.Combine(dir, "learning-curves.json"), lc.ToJson());
+                lc = LearningCurveAnalysis.Run(new LearningCurveOptions
+                {
+                    Runs = curveRuns, Bootstrap = ctx.Options.Bootstrap, Seed = 1, Fit = new FitOptions { Threads = ctx.Threads },
+                });
+            }
+            catch (UserError e)
+            {
+                // Too few points, say: the noise-scale part above stands on its own.
+                s.Text($"L(N, S_min) is not fitted: {e.Message}.");
+            }
+        }
+        if (lc is not null)
+        {
+            Write("learning-curves.json", lc.ToJson());
             DescribeLearningCurves(s, lc);
             if (lc.NonMonotoneRuns.Count > 0)
             {
@@ -90,7 +107,7 @@ public static class CurvesSection
                 {
                     Runs = curveRuns, Bootstrap = 0, Rule = MinStepsRule.Integrated, Fit = new FitOptions { Threads = ctx.Threads },
                 });
-                AtomicFile.WriteAllText(Path.Combine(dir, "learning-curves-integrated.json"), integrated.ToJson());
+                Write("learning-curves-integrated.json", integrated.ToJson());
                 s.Text("The same curves with S_min = the sum over steps of 1/(1 + B_crit(L)/B) (McCandlish et al.'s relation applied step by step; " +
                        "equal to eq. 5.4 when B_crit is constant, and never falling as S grows), fitted the same way (no bootstrap):");
                 s.Table(["S_min rule", .. lc.Parameters.Select(p => p.Name), "R² of log loss"],
@@ -103,8 +120,7 @@ public static class CurvesSection
                      "Training loss against S_min per run (points) and the fitted L(N, S_min) at each run's N (lines).");
         }
         findings = new CurvesFindings(grid.Key, noise, lc);
-        s.Text($"The typed results: {Path.GetRelativePath(ctx.Folder.Dir, Path.Combine(dir, "noise-scale.json"))} and " +
-               $"{Path.GetRelativePath(ctx.Folder.Dir, Path.Combine(dir, "learning-curves.json"))} (Laws.NoiseScaleAnalysis, Laws.LearningCurveAnalysis).");
+        s.Text($"The typed results (Laws.NoiseScaleAnalysis, Laws.LearningCurveAnalysis): {string.Join(", ", written.Select(f => Path.GetRelativePath(ctx.Folder.Dir, f)))}.");
         if (noise.Fit is { } f)
             ctx.Findings.Add($"B_crit(L) over {f.Runs} runs: {f.Points} stretches, B_simple from {Tokens(noise.Runs.SelectMany(r => r.Bins).Where(b => double.IsFinite(b.BSimpleTokens)).Min(b => b.BSimpleTokens))} " +
                              $"to {Tokens(noise.Runs.SelectMany(r => r.Bins).Where(b => double.IsFinite(b.BSimpleTokens)).Max(b => b.BSimpleTokens))} tokens; " +
