@@ -12,13 +12,12 @@ public static class CliApp
     {
         // A plain Command named "scalinglab" (a RootCommand takes the assembly's name, ScalingLab.Cli).
         var root = new Command("scalinglab",
-            "ScalingLab: train families of GPT-style models on the CPU, fit scaling laws, and explain them.\n\n" +
-            "Examples:\n" +
-            "  scalinglab demo                    # the whole job on built-in data: sweep, fit, memory, dynamics, report\n" +
-            "  scalinglab train --model 2x128 --data DATA_DIR --tokens 1M --out runs/a\n" +
-            "  scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss\n" +
-            "  scalinglab bench gemm              # managed GEMM vs OpenBLAS, GFLOP/s side by side\n" +
-            "  scalinglab <verb> --help           # every verb has examples");
+            Verb.Help("ScalingLab: train families of GPT-style models on the CPU, fit scaling laws, and explain them.",
+            "scalinglab demo                    # the whole job on built-in data: sweep, fit, memory, dynamics, report",
+            "scalinglab train --model 2x128 --data DATA_DIR --tokens 1M --out runs/a",
+            "scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss",
+            "scalinglab bench gemm              # managed GEMM vs OpenBLAS, GFLOP/s side by side",
+            "scalinglab <verb> --help           # every verb has examples"));
         root.Options.Add(new System.CommandLine.Help.HelpOption());
         root.Options.Add(new VersionOption());
         Command[] verbs =

@@ -32,6 +32,13 @@ internal static class Verb
     }
 
     /// <summary>
+    /// A verb's help text, laid out once for every verb: what it does (<paramref name="about"/>), a blank line, then
+    /// "Examples:" and each example command line indented by two spaces (the command-tree test parses every one).
+    /// </summary>
+    public static string Help(string about, params string[] examples) =>
+        about + "\n\nExamples:\n" + string.Join('\n', examples.Select(e => "  " + e));
+
+    /// <summary>
     /// Prints a verb's typed result: one JSON object when <paramref name="json"/> is set, else the table; returns 0.
     /// </summary>
     public static int Print(ParseResult parse, Option<bool> json, Func<string> toJson, Action<TextWriter> table)

@@ -13,11 +13,10 @@ public static class BenchCkaCommand
         var gemm = SharedOptions.Gemm();
         var json = SharedOptions.Json();
         return Verb.Create("cka",
-            "CKA of 16 layers × 2 sites × 50 checkpoints at n = 16,384 tokens, D = 512, against the final checkpoint:\n" +
-            "seconds, the fraction spent in GEMM, and the speed-up over a float64 dot-product reference.\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench cka --scale 0.1        # 5 checkpoints, extrapolated to 50\n" +
-            "  scalinglab bench cka --json", [scale, tokens, dim, threads, gemm, json], parse =>
+            Verb.Help("CKA of 16 layers × 2 sites × 50 checkpoints at n = 16,384 tokens, D = 512, against the final checkpoint:\n" +
+            "seconds, the fraction spent in GEMM, and the speed-up over a float64 dot-product reference.",
+            "scalinglab bench cka --scale 0.1        # 5 checkpoints, extrapolated to 50",
+            "scalinglab bench cka --json"), [scale, tokens, dim, threads, gemm, json], parse =>
         {
             double s = parse.GetValue(scale);
             if (!(s > 0 && s <= 1)) throw new UserError($"--scale must be in (0, 1] (got {s})");

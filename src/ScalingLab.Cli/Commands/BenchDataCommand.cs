@@ -11,11 +11,10 @@ public static class BenchDataCommand
         var threads = SharedOptions.Threads("encoding threads", 2);
         var json = SharedOptions.Json();
         return Verb.Create("data",
-            "BPE encoding throughput (MB/s of UTF-8 text) beside the textbook GPT-2 encoder, and shard writing\n" +
-            "throughput beside a plain file write, on a synthetic corpus generated here.\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench data                      # 50 MB, 4096 merges, 2 threads\n" +
-            "  scalinglab bench data --mb 10 --merges 1024 --json", [mb, merges, threads, json], parse =>
+            Verb.Help("BPE encoding throughput (MB/s of UTF-8 text) beside the textbook GPT-2 encoder, and shard writing\n" +
+            "throughput beside a plain file write, on a synthetic corpus generated here.",
+            "scalinglab bench data                      # 50 MB, 4096 merges, 2 threads",
+            "scalinglab bench data --mb 10 --merges 1024 --json"), [mb, merges, threads, json], parse =>
         {
             double size = parse.GetValue(mb);
             int m = parse.GetValue(merges), t = parse.GetValue(threads);

@@ -14,11 +14,10 @@ public static class BenchFitCommand
         var threads = SharedOptions.Threads("worker threads");
         var json = SharedOptions.Json();
         return Verb.Create("fit",
-            "Time one Approach-3 fit from Hoffmann's full 4,500-start grid and 1,000 bootstrap refits on the\n" +
-            "Chinchilla points (drop 5 highest-loss, D = C/(6N)); MathNet's L-BFGS on every 10th start as the reference.\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench fit --threads 2\n" +
-            "  scalinglab bench fit --resamples 200 --json", [csv, resamples, threads, json], parse =>
+            Verb.Help("Time one Approach-3 fit from Hoffmann's full 4,500-start grid and 1,000 bootstrap refits on the\n" +
+            "Chinchilla points (drop 5 highest-loss, D = C/(6N)); MathNet's L-BFGS on every 10th start as the reference.",
+            "scalinglab bench fit --threads 2",
+            "scalinglab bench fit --resamples 200 --json"), [csv, resamples, threads, json], parse =>
         {
             int b = parse.GetValue(resamples);
             if (b < 1) throw new UserError($"--resamples must be ≥ 1 (got {b})");

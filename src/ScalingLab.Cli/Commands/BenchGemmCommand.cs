@@ -22,13 +22,12 @@ public static class BenchGemmCommand
         };
         var json = SharedOptions.Json("rows with gflops_managed, gflops_openblas; median_ratio_2threads");
         return Verb.Create("gemm",
-            "GFLOP/s of the managed GEMM and OpenBLAS side by side (same process, same inputs), at the transformer's\n" +
+            Verb.Help("GFLOP/s of the managed GEMM and OpenBLAS side by side (same process, same inputs), at the transformer's\n" +
             "shapes, NN/NT/TN, 1 and 2 threads; the ratio per row and the median ratio. Each figure is the best of\n" +
-            "--repeat calls (the machine is shared). Without OpenBLAS it reports the managed figures alone.\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench gemm                                   # the full table (a few minutes)\n" +
-            "  scalinglab bench gemm --threads 2 --shapes 4096x768x3072 --ops NN --repeat 5\n" +
-            "  scalinglab bench gemm --json > gemm.json                # one JSON object",
+            "--repeat calls (the machine is shared). Without OpenBLAS it reports the managed figures alone.",
+            "scalinglab bench gemm                                   # the full table (a few minutes)",
+            "scalinglab bench gemm --threads 2 --shapes 4096x768x3072 --ops NN --repeat 5",
+            "scalinglab bench gemm --json > gemm.json                # one JSON object"),
             [threads, shapes, ops, repeat, libraries, bestKernel, json], parse =>
         {
             int rep = parse.GetValue(repeat);

@@ -13,11 +13,10 @@ public static class BenchRadiusCommand
         var block = new Option<int>("--block") { Description = "rows/columns per distance block", DefaultValueFactory = _ => 2048 };
         var json = SharedOptions.Json();
         return Verb.Create("radius",
-            "Exact nearest-neighbour radius search (memory radius) over random vectors: seconds and GFLOP/s of the\n" +
-            "distance GEMMs beside the GEMM's ceiling measured in the same run (target: effective ≥ 70% of it).\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench radius                      # 100,000 vectors × 1024 dims (minutes)\n" +
-            "  scalinglab bench radius --count 20000 --json", [count, dim, threads, gemm, block, json], parse =>
+            Verb.Help("Exact nearest-neighbour radius search (memory radius) over random vectors: seconds and GFLOP/s of the\n" +
+            "distance GEMMs beside the GEMM's ceiling measured in the same run (target: effective ≥ 70% of it).",
+            "scalinglab bench radius                      # 100,000 vectors × 1024 dims (minutes)",
+            "scalinglab bench radius --count 20000 --json"), [count, dim, threads, gemm, block, json], parse =>
         {
             int m = parse.GetValue(count), n = parse.GetValue(dim), b = parse.GetValue(block);
             if (m < 2) throw new UserError($"--count must be ≥ 2 (got {m})");

@@ -26,12 +26,11 @@ public static class BenchTrainCommand
             "Training throughput per model shape and precision: ms/step and tokens/s beside the matmul-only bound of that\n" +
             "exact step (its GEMM sequence replayed alone through the managed GEMM, OpenBLAS's fastest kernel, and oneDNN\n" +
             "for bf16; measured in the same run, interleaved) and the ratio; MFU against the GEMM ceiling; peak RSS.\n" +
-            "Shapes: " + string.Join(", ", TrainBench.DefaultShapes.Select(x => x.ToString())) + ".\n\n" +
-            "Examples:\n" +
-            "  scalinglab bench train                         # the full table (a few minutes)\n" +
-            "  scalinglab bench train --shapes 2x128 --steps 5\n" +
-            "  scalinglab bench train --shapes 12x768,4x256 --precision fp32\n" +
-            "  scalinglab bench train --json > train.json", [threads, gemm, steps, shapes, json, precision, probe], parse =>
+            "Shapes: " + string.Join(", ", TrainBench.DefaultShapes.Select(x => x.ToString())) + Verb.Help(".",
+            "scalinglab bench train                         # the full table (a few minutes)",
+            "scalinglab bench train --shapes 2x128 --steps 5",
+            "scalinglab bench train --shapes 12x768,4x256 --precision fp32",
+            "scalinglab bench train --json > train.json"), [threads, gemm, steps, shapes, json, precision, probe], parse =>
         {
             int n = parse.GetValue(steps), t = parse.GetValue(threads);
             if (n < 1) throw new UserError($"bench train: --steps must be ≥ 1, got {n}");

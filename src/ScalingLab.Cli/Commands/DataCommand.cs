@@ -9,12 +9,11 @@ public static class DataCommand
 {
     /// <summary>The `data` verb and its sub-verbs.</summary>
     public static Command Create() => Verb.Group("data",
-        "Make and inspect data folders (manifest.json, tokenizer.json, token shards) for training.\n\n" +
-        "Examples:\n" +
-        "  scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus\n" +
-        "  scalinglab data qf --out data/qf\n" +
-        "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
-        "  scalinglab data stats data/corpus",
+        Verb.Help("Make and inspect data folders (manifest.json, tokenizer.json, token shards) for training.",
+        "scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus",
+        "scalinglab data qf --out data/qf",
+        "scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov",
+        "scalinglab data stats data/corpus"),
         DataTokenizeCommand.Create(), DataEncodeCommand.Create(), DataDecodeCommand.Create(), DataStatsCommand.Create(),
         DataQfCommand.Create(), DataMarkovCommand.Create(), DataZipfCommand.Create(), DataMemorizeCommand.Create(), DataEnglishCommand.Create());
 

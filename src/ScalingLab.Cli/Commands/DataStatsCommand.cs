@@ -9,11 +9,10 @@ public static class DataStatsCommand
         var dir = new Argument<string>("dir") { Description = "a data folder" };
         var json = DataCommand.ManifestJson();
         return Verb.Create("stats",
-            "Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
-            "The shards are opened and checked (headers, lengths, tokenizer hash).\n\n" +
-            "Examples:\n" +
-            "  scalinglab data stats data/corpus\n" +
-            "  scalinglab data stats data/markov --json", [dir, json], parse =>
+            Verb.Help("Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
+            "The shards are opened and checked (headers, lengths, tokenizer hash).",
+            "scalinglab data stats data/corpus",
+            "scalinglab data stats data/markov --json"), [dir, json], parse =>
         {
             string d = parse.GetValue(dir)!;
             using var ds = TokenDataset.Open(d);

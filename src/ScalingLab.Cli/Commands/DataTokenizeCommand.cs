@@ -21,13 +21,12 @@ public static class DataTokenizeCommand
         var threads = DataCommand.BpeThreads();
         var json = DataCommand.ManifestJson();
         return Verb.Create("tokenize",
-            "Corpus → data folder: split documents train/val by a seeded hash, train (or load) a tokenizer on the\n" +
-            "training documents, tokenise in parallel, write uint16/uint32 shards and manifest.json.\n\n" +
-            "Examples:\n" +
-            "  scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus\n" +
-            "  scalinglab data tokenize --input docs.jsonl --field text --train-percent 10 --out data/ten\n" +
-            "  scalinglab data tokenize --input corpus.txt --tokenizer data/corpus/tokenizer.json --train-tokens 1000000 --out data/d1m\n" +
-            "  scalinglab data tokenize --input corpus.txt --gpt2-vocab vocab.json --gpt2-merges merges.txt --out data/gpt2",
+            Verb.Help("Corpus → data folder: split documents train/val by a seeded hash, train (or load) a tokenizer on the\n" +
+            "training documents, tokenise in parallel, write uint16/uint32 shards and manifest.json.",
+            "scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus",
+            "scalinglab data tokenize --input docs.jsonl --field text --train-percent 10 --out data/ten",
+            "scalinglab data tokenize --input corpus.txt --tokenizer data/corpus/tokenizer.json --train-tokens 1000000 --out data/d1m",
+            "scalinglab data tokenize --input corpus.txt --gpt2-vocab vocab.json --gpt2-merges merges.txt --out data/gpt2"),
             [input, output, tokenizer, vocab, gpt2Vocab, gpt2Merges, field, unit, valFraction, seed, percent, tokens, threads, json], parse =>
         {
             var err = parse.InvocationConfiguration.Error;

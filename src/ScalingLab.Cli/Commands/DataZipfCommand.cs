@@ -16,11 +16,10 @@ public static class DataZipfCommand
         var valueLength = new Option<int>("--value-length") { Description = "symbols per value", DefaultValueFactory = _ => Defaults.ValueLength };
         var size = DataGeneratorCommand.SampledOptions.Create(Defaults, "training tokens (rounded down to whole records)", "seed of the codes, values and samples");
         return DataGeneratorCommand.Create("zipf",
-            "Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
-            "Zipf frequencies (Michaud et al. 2023; Hutter 2021); the exact entropy rate H(p)/R goes into the manifest.\n\n" +
-            "Examples:\n" +
-            "  scalinglab data zipf --keys 8192 --exponent 1.3 --tokens 5000000 --out data/zipf\n" +
-            "  scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json",
+            Verb.Help("Known-entropy corpus whose loss follows power laws in N and D: records 'code value\\n' of K keys drawn with\n" +
+            "Zipf frequencies (Michaud et al. 2023; Hutter 2021); the exact entropy rate H(p)/R goes into the manifest.",
+            "scalinglab data zipf --keys 8192 --exponent 1.3 --tokens 5000000 --out data/zipf",
+            "scalinglab data zipf --keys 256 --symbols 16 --tokens 100000 --out data/z --json"),
             [keys, exponent, symbols, keyLength, valueLength, size.Tokens, size.ValTokens, size.Seed],
             (parse, dir, progress) => GeneratedData.Write(dir, size.Apply(parse, new ZipfOptions
             {

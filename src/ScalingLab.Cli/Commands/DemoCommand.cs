@@ -55,11 +55,12 @@ public static class DemoCommand
         var workers = SharedOptions.Workers("Worker processes (default: the number of cores)");
         var noCheck = new Option<bool>("--no-render-check") { Description = "Skip rendering report.html with headless Chromium" };
         return Verb.Create("demo",
-            "The end-to-end job on built-in data: generate a known-entropy Zipf-facts corpus and Question-Formation data, train a\n" +
+            Verb.Help("The end-to-end job on built-in data: generate a known-entropy Zipf-facts corpus and Question-Formation data, train a\n" +
             "grid of GPT-2-style models (4 sizes × 3 data sizes, plus the 6- and 10-layer QF models of Niu et al. at reduced\n" +
             "width), fit the scaling law, analyse memory and training dynamics, and write the report. Resumable: run it again\n" +
-            "after an interruption. About 15 minutes on 2 cores; --quick takes under 2.\n\n" +
-            "Examples:\n  scalinglab demo\n  scalinglab demo --quick --out /tmp/demo",
+            "after an interruption. About 15 minutes on 2 cores; --quick takes under 2.",
+            "scalinglab demo",
+            "scalinglab demo --quick --out /tmp/demo"),
             [quick, output, workers, noCheck], (pr, cancel) =>
         {
             var stdout = pr.InvocationConfiguration.Output;

@@ -10,10 +10,9 @@ public static class DynamicsCkaCommand
         var y = new Option<string>("--y") { Description = "second matrix: same number of rows as --x", Required = true };
         var json = SharedOptions.Json("cka, rows, x_cols, y_cols");
         return Verb.Create("cka",
-            "Linear CKA (Kornblith et al. 2019) of two matrices with the same rows (samples), column-centred.\n\n" +
-            "Examples:\n" +
-            "  scalinglab dynamics cka --x layer3_ckpt1000.csv --y layer3_final.csv\n" +
-            "  scalinglab dynamics cka --x A.npy --y B.npy --json", [x, y, json], parse =>
+            Verb.Help("Linear CKA (Kornblith et al. 2019) of two matrices with the same rows (samples), column-centred.",
+            "scalinglab dynamics cka --x layer3_ckpt1000.csv --y layer3_final.csv",
+            "scalinglab dynamics cka --x A.npy --y B.npy --json"), [x, y, json], parse =>
         {
             var a = MatrixFile.Read(parse.GetValue(x)!);
             var b = MatrixFile.Read(parse.GetValue(y)!);

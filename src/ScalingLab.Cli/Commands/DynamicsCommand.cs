@@ -6,15 +6,14 @@ namespace ScalingLab.Cli.Commands;
 /// </summary>
 public static class DynamicsCommand
 {
-    private const string Help =
-        "Training dynamics: CKA of each layer against the final checkpoint, effective rank of parameters and\n" +
-        "gradients, convergence indicators and their Matthews correlation (Diehl Martinez et al. 2024).\n\n" +
-        "Examples:\n" +
-        "  scalinglab dynamics --run runs/2x64 --run runs/4x128 --out dyn   # tables, CSV/JSON and SVG plots in dyn/\n" +
-        "  scalinglab dynamics --run runs/4x128 --out dyn --layers 0,3 --split val --offset 0\n" +
-        "  scalinglab dynamics --series pythia-70m/step1000 pythia-70m/step8000 pythia-70m/step143000 --data data/pile-neox --out dyn\n" +
-        "  scalinglab dynamics cka --x A.csv --y B.csv        # linear CKA of two saved activation matrices\n" +
-        "  scalinglab dynamics erank --matrix W.npy --json    # effective rank and PER of a matrix";
+    private static readonly string Help =
+        Verb.Help("Training dynamics: CKA of each layer against the final checkpoint, effective rank of parameters and\n" +
+        "gradients, convergence indicators and their Matthews correlation (Diehl Martinez et al. 2024).",
+        "scalinglab dynamics --run runs/2x64 --run runs/4x128 --out dyn   # tables, CSV/JSON and SVG plots in dyn/",
+        "scalinglab dynamics --run runs/4x128 --out dyn --layers 0,3 --split val --offset 0",
+        "scalinglab dynamics --series pythia-70m/step1000 pythia-70m/step8000 pythia-70m/step143000 --data data/pile-neox --out dyn",
+        "scalinglab dynamics cka --x A.csv --y B.csv        # linear CKA of two saved activation matrices",
+        "scalinglab dynamics erank --matrix W.npy --json    # effective rank and PER of a matrix");
 
     /// <summary>The `dynamics` verb with its `cka` and `erank` sub-verbs (<see cref="DynamicsCkaCommand"/>, <see cref="DynamicsErankCommand"/>).</summary>
     public static Command Create()

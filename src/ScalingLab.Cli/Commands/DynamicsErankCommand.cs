@@ -9,11 +9,10 @@ public static class DynamicsErankCommand
         var matrix = new Option<string>("--matrix") { Description = "the matrix (CSV of numbers without header, or float32 .npy)", Required = true };
         var json = SharedOptions.Json("effective_rank, per, singular_values, rows, cols");
         return Verb.Create("erank",
-            "Effective rank (Roy & Vetterli 2007) of a matrix and its PER, normalised by the number of singular\n" +
-            "values K = min(rows, cols).\n\n" +
-            "Examples:\n" +
-            "  scalinglab dynamics erank --matrix W_O.csv\n" +
-            "  scalinglab dynamics erank --matrix grad.npy --json", [matrix, json], parse =>
+            Verb.Help("Effective rank (Roy & Vetterli 2007) of a matrix and its PER, normalised by the number of singular\n" +
+            "values K = min(rows, cols).",
+            "scalinglab dynamics erank --matrix W_O.csv",
+            "scalinglab dynamics erank --matrix grad.npy --json"), [matrix, json], parse =>
         {
             var m = MatrixFile.Read(parse.GetValue(matrix)!);
             var (er, per, count) = EffectiveRank.Of(m.Data, m.Rows, m.Cols, Environment.ProcessorCount);

@@ -19,12 +19,11 @@ public static class EvalCommand
         var gemm = SharedOptions.Gemm();
         var json = SharedOptions.Json("loss, perplexity, windows, tokens_scored, ...");
         return Verb.Create("eval",
-            "Mean next-token loss (nats/token) of a checkpoint on consecutive windows of a data folder's split, a text file\n" +
-            "(tokenized with the checkpoint's tokenizer) or a raw int32 token stream.\n\n" +
-            "Examples:\n" +
-            "  scalinglab eval --checkpoint runs/a/ckpt-00001000 --data data/tiny --split val\n" +
-            "  scalinglab eval --checkpoint ~/models/gpt2 --text book.txt --seq 1024 --max-windows 50\n" +
-            "  scalinglab eval --llmc gpt2_124M.bin --tokens ids.bin --seq 64 --json",
+            Verb.Help("Mean next-token loss (nats/token) of a checkpoint on consecutive windows of a data folder's split, a text file\n" +
+            "(tokenized with the checkpoint's tokenizer) or a raw int32 token stream.",
+            "scalinglab eval --checkpoint runs/a/ckpt-00001000 --data data/tiny --split val",
+            "scalinglab eval --checkpoint ~/models/gpt2 --text book.txt --seq 1024 --max-windows 50",
+            "scalinglab eval --llmc gpt2_124M.bin --tokens ids.bin --seq 64 --json"),
             [ckpt, llmc, data, split, text, tokens, seq, batch, maxWindows, threads, gemm, json], parse =>
         {
             var result = Evaluation.Run(new EvalOptions

@@ -31,15 +31,13 @@ public static class FitCommand
         var json = SharedOptions.Json("parameters with identifiability and intervals, profiles, allocation, approaches, points");
         var plot = new Option<string?>("--plot") { Description = "write an SVG of runs vs the fitted law (loss vs N, loss vs D, IsoFLOP)" };
         return Verb.Create("fit",
-            "Fit a scaling law to runs (N, D, loss): Huber loss (δ = 1e-3) on log residuals through log-sum-exp,\n" +
+            Verb.Help("Fit a scaling law to runs (N, D, loss): Huber loss (δ = 1e-3) on log residuals through log-sum-exp,\n" +
             "L-BFGS from every point of an initial grid, best kept (Hoffmann et al. 2022, Approach 3). Prints the\n" +
             "parameters with bootstrap 95% intervals, N_opt/D_opt at compute budgets, Approaches 1 and 2 when the runs\n" +
-            "allow, R² and the held-out-largest-run error. Forms: " + string.Join(", ", LawCatalog.Forms.Select(f => f.Name)) + ".\n\n" +
-            "Examples:\n" +
-            "  scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss\n" +
-            "  scalinglab fit --csv ../shared/data/chinchilla/svg_extracted_data.csv --n-column \"Model Size\" \\\n" +
-            "      --c-column \"Training FLOP\" --loss-column loss --drop-highest 5 --form chinchilla --bootstrap 200\n" +
-            "  scalinglab fit --csv runs.csv --form kaplan-nd --bootstrap 0 --json --plot fit.svg",
+            "allow, R² and the held-out-largest-run error. Forms: " + string.Join(", ", LawCatalog.Forms.Select(f => f.Name)) + ".",
+            "scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss",
+            "scalinglab fit --csv ../shared/data/chinchilla/svg_extracted_data.csv --n-column \"Model Size\" \\\n      --c-column \"Training FLOP\" --loss-column loss --drop-highest 5 --form chinchilla --bootstrap 200",
+            "scalinglab fit --csv runs.csv --form kaplan-nd --bootstrap 0 --json --plot fit.svg"),
             [csv, nCol, dCol, cCol, lossCol, nameCol, drop, form, boot, seed, threads, budgets, delta, maxIter, allow, json, plot], parse =>
         {
             var err = parse.InvocationConfiguration.Error;

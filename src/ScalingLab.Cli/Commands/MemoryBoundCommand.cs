@@ -16,11 +16,10 @@ public static class MemoryBoundCommand
         var run = new Option<string>("--run") { Description = "a run folder: take N, D, l, d_emb, T_max from it and print the measured plateau beside the bound" };
         var json = SharedOptions.Json();
         return Verb.Create("bound",
-            "Cross-entropy lower bound (Niu et al. Prop. 4: L ≈ log Z_t + 1/Z_t ≥ 1) and the N = O(D^2) trade-off for given\n" +
-            "n, N and D; with --run, beside the run's measured plateau (min val loss in metrics.jsonl).\n\n" +
-            "Examples:\n" +
-            "  scalinglab memory bound --n 1024 --params 3.55e8 --tokens 9e9\n" +
-            "  scalinglab memory bound --run runs/4x256", [n, N, D, seq, layers, demb, a, run, json], parse =>
+            Verb.Help("Cross-entropy lower bound (Niu et al. Prop. 4: L ≈ log Z_t + 1/Z_t ≥ 1) and the N = O(D^2) trade-off for given\n" +
+            "n, N and D; with --run, beside the run's measured plateau (min val loss in metrics.jsonl).",
+            "scalinglab memory bound --n 1024 --params 3.55e8 --tokens 9e9",
+            "scalinglab memory bound --run runs/4x256"), [n, N, D, seq, layers, demb, a, run, json], parse =>
         {
             var r = LossBoundAnalysis.Run(new LossBoundOptions
             {

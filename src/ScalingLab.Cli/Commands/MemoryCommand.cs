@@ -11,14 +11,13 @@ public static class MemoryCommand
 
     /// <summary>The `memory` verb with its energy, retrieve, radius and bound sub-verbs.</summary>
     public static Command Create() => Verb.Group("memory",
-        "Associative memory (Niu et al., \"Beyond Scaling Laws\"): energies and Propositions 1-3, Hopfield retrieval\n" +
-        "and capacity, the nearest-neighbour radius of activations, and the cross-entropy bound / N = O(D^2).\n\n" +
-        "Examples:\n" +
-        "  scalinglab memory energy --patterns \"-2,-0.5;0.2,-0.3;1.5,1.5\" --x 0.5,1\n" +
-        "  scalinglab memory energy --figure1 --out fig1\n" +
-        "  scalinglab memory retrieve --n 64 --patterns 1000 --noise 0.3\n" +
-        "  scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius\n" +
-        "  scalinglab memory bound --n 1024 --params 3.55e8 --tokens 9e9",
+        Verb.Help("Associative memory (Niu et al., \"Beyond Scaling Laws\"): energies and Propositions 1-3, Hopfield retrieval\n" +
+        "and capacity, the nearest-neighbour radius of activations, and the cross-entropy bound / N = O(D^2).",
+        "scalinglab memory energy --patterns \"-2,-0.5;0.2,-0.3;1.5,1.5\" --x 0.5,1",
+        "scalinglab memory energy --figure1 --out fig1",
+        "scalinglab memory retrieve --n 64 --patterns 1000 --noise 0.3",
+        "scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius",
+        "scalinglab memory bound --n 1024 --params 3.55e8 --tokens 9e9"),
         MemoryEnergyCommand.Create(), MemoryRetrieveCommand.Create(), MemoryRadiusCommand.Create(), MemoryBoundCommand.Create());
 
     /// <summary>A formatted string in the invariant culture.</summary>

@@ -15,11 +15,10 @@ public static class MemoryEnergyCommand
         var outDir = SharedOptions.Out("output folder for --figure1");
         var json = SharedOptions.Json();
         return Verb.Create("energy",
-            "Evaluate the energies at a point: the MCHN energy (Ramsauer et al.), the distance energy E_β (Niu et al. Eq. 4),\n" +
-            "g (squared nearest-pattern distance), and check Propositions 1-3 there; or draw Figure 1.\n\n" +
-            "Examples:\n" +
-            "  scalinglab memory energy --patterns \"-2,-0.5;0.2,-0.3;1.5,1.5\" --x 0.5,1 --beta 2\n" +
-            "  scalinglab memory energy --figure1 --out fig1", [patterns, x, beta, figure, outDir, json], parse =>
+            Verb.Help("Evaluate the energies at a point: the MCHN energy (Ramsauer et al.), the distance energy E_β (Niu et al. Eq. 4),\n" +
+            "g (squared nearest-pattern distance), and check Propositions 1-3 there; or draw Figure 1.",
+            "scalinglab memory energy --patterns \"-2,-0.5;0.2,-0.3;1.5,1.5\" --x 0.5,1 --beta 2",
+            "scalinglab memory energy --figure1 --out fig1"), [patterns, x, beta, figure, outDir, json], parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             double b = parse.GetValue(beta);

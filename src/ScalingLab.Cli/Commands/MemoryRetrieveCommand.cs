@@ -23,11 +23,10 @@ public static class MemoryRetrieveCommand
         var threshold = new Option<double>("--threshold") { Description = "capacity = largest pattern count with accuracy ≥ this", DefaultValueFactory = _ => 0.9 };
         var json = SharedOptions.Json();
         return Verb.Create("retrieve",
-            "Hopfield retrieval: store random patterns on a sphere, start from noisy copies, iterate the update rule and\n" +
-            "report how often the pattern comes back; --sweep-n/--sweep-patterns tabulate capacity.\n\n" +
-            "Examples:\n" +
-            "  scalinglab memory retrieve --n 64 --patterns 1000 --noise 0.3\n" +
-            "  scalinglab memory retrieve --sweep-n 2,4,8,16 --sweep-patterns 10,100,1000 --noise 0.3",
+            Verb.Help("Hopfield retrieval: store random patterns on a sphere, start from noisy copies, iterate the update rule and\n" +
+            "report how often the pattern comes back; --sweep-n/--sweep-patterns tabulate capacity.",
+            "scalinglab memory retrieve --n 64 --patterns 1000 --noise 0.3",
+            "scalinglab memory retrieve --sweep-n 2,4,8,16 --sweep-patterns 10,100,1000 --noise 0.3"),
             [n, d, noise, beta, norm, update, queries, eps, seed, threads, sweepN, sweepD, threshold, json], parse =>
         {
             var output = parse.InvocationConfiguration.Output;

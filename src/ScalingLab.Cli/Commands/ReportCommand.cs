@@ -11,10 +11,11 @@ public static class ReportCommand
         var noAnalyses = new Option<bool>("--no-analyses") { Description = "Only the sweep table, loss curves and provenance (no fit, memory, dynamics)" };
         var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples for the law fit's intervals", DefaultValueFactory = _ => 200 };
         return Verb.Create("report",
-            "Write report.html (self-contained: inline SVG, no scripts) and report.md for a sweep: the table of runs, loss\n" +
+            Verb.Help("Write report.html (self-contained: inline SVG, no scripts) and report.md for a sweep: the table of runs, loss\n" +
             "curves, fitted scaling laws with intervals (or 'not identified') and the compute-optimal frontier, the memory\n" +
-            "analysis, the training dynamics analysis, and the exact commands and versions.\n\n" +
-            "Examples:\n  scalinglab report runs/tiny\n  scalinglab report runs/tiny --no-analyses --out /tmp/r",
+            "analysis, the training dynamics analysis, and the exact commands and versions.",
+            "scalinglab report runs/tiny",
+            "scalinglab report runs/tiny --no-analyses --out /tmp/r"),
             [dir, output, noAnalyses, bootstrap], pr =>
         {
             var folder = SweepFolder.Open(pr.GetValue(dir)!);

@@ -21,10 +21,11 @@ public static class ReproduceCommand
             "Run papers' headline experiments at CPU scale: each trains a built-in sweep (resumable; finished runs are\n" +
             "reused), analyses it, and applies a verdict rule fixed in code before the run (reproduced / not reproduced at\n" +
             "this scale / contradicted), printed with the measured figures beside the paper's. Experiments: " +
-            string.Join(", ", ExperimentRegistry.All.Select(e => e.Name)) + ".\n\n" +
-            "Examples:\n  scalinglab reproduce all --quick\n  scalinglab reproduce known-entropy-law --out runs/reproduce\n" +
-            "  scalinglab reproduce all --out runs/reproduce --results docs/results.md\n" +
-            "  scalinglab reproduce known-entropy-law --scale 4     # 4× the parameters and tokens",
+            string.Join(", ", ExperimentRegistry.All.Select(e => e.Name)) + Verb.Help(".",
+            "scalinglab reproduce all --quick",
+            "scalinglab reproduce known-entropy-law --out runs/reproduce",
+            "scalinglab reproduce all --out runs/reproduce --results docs/results.md",
+            "scalinglab reproduce known-entropy-law --scale 4     # 4× the parameters and tokens"),
             [names, quick, output, scale, workers, results], (pr, cancel) =>
         {
             var stdout = pr.InvocationConfiguration.Output;

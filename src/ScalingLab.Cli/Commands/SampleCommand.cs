@@ -16,11 +16,10 @@ public static class SampleCommand
         var json = SharedOptions.Json("prompt, completion, ids");
 
         return Verb.Create("sample",
-            "Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.\n\n" +
-            "Examples:\n" +
-            "  scalinglab sample --run runs/a --prompt \"Once upon a time\"\n" +
-            "  scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy\n" +
-            "  scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json",
+            Verb.Help("Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.",
+            "scalinglab sample --run runs/a --prompt \"Once upon a time\"",
+            "scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy",
+            "scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json"),
             [run, ckpt, prompt, tokens, temperature, topK, seed, json], parse =>
         {
             string? runDir = parse.GetValue(run);

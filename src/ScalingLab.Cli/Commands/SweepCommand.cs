@@ -13,19 +13,18 @@ public static class SweepCommand
 
     /// <summary>The `sweep` verb and its sub-verbs.</summary>
     public static Command Create() => Verb.Group("sweep",
-        "Train a grid of models (shapes × data sizes × seeds) from a spec, resumably, on local workers or a cluster.\n\n" +
+        Verb.Help("Train a grid of models (shapes × data sizes × seeds) from a spec, resumably, on local workers or a cluster.\n\n" +
         "A spec (YAML or JSON):\n" +
         "  name: tiny\n" +
         "  data: { generator: markov, options: { order: 2, vocab: 64, tokens: 2M } }   # or data: { dir: DATA_DIR }\n" +
         "  model: { flavour: gpt2, head_size: 32 }\n" +
         "  train: { batch: 8, seq: 64, lr: 1e-3, eval_windows: 16 }\n" +
         "  axes: { models: [2x64, 4x128], data_sizes: [200k, 0.5], seeds: [1] }\n" +
-        "  threads_per_run: 1\n\n" +
-        "Examples:\n" +
-        "  scalinglab sweep run tiny.yaml --dir runs/tiny         # submit and train with local workers\n" +
-        "  scalinglab sweep status runs/tiny                      # the table of runs\n" +
-        "  scalinglab sweep run runs/tiny                         # after a crash or Ctrl-C: finishes the rest\n" +
-        "  scalinglab sweep export runs/tiny --slurm --registry postgresql://host/db   # a Slurm job array",
+        "  threads_per_run: 1",
+        "scalinglab sweep run tiny.yaml --dir runs/tiny         # submit and train with local workers",
+        "scalinglab sweep status runs/tiny                      # the table of runs",
+        "scalinglab sweep run runs/tiny                         # after a crash or Ctrl-C: finishes the rest",
+        "scalinglab sweep export runs/tiny --slurm --registry postgresql://host/db   # a Slurm job array"),
         SweepSubmitCommand.Create(), SweepRunCommand.Create(), SweepWorkCommand.Create(), SweepStatusCommand.Create(), SweepExportCommand.Create());
 
     /// <summary>--registry of submit, run and export.</summary>

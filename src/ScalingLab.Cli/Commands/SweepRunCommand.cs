@@ -11,10 +11,11 @@ public static class SweepRunCommand
         var workers = SharedOptions.Workers("Worker processes (default: cores / threads per run)");
         var retry = new Option<bool>("--retry-failed") { Description = "Put failed runs back in the queue first" };
         return Verb.Create("run",
-            "Submit (when given a spec) and train every pending run with local worker processes, showing live progress.\n" +
+            Verb.Help("Submit (when given a spec) and train every pending run with local worker processes, showing live progress.\n" +
             "Interrupted (Ctrl-C, kill -9, a crash)? Run it again: finished runs stay done, the others resume from their\n" +
-            "newest checkpoint.\n\n" +
-            "Examples:\n  scalinglab sweep run tiny.yaml --dir runs/tiny --workers 2\n  scalinglab sweep run runs/tiny",
+            "newest checkpoint.",
+            "scalinglab sweep run tiny.yaml --dir runs/tiny --workers 2",
+            "scalinglab sweep run runs/tiny"),
             [target, submit.Dir, submit.Registry, workers, retry, submit.Json], (pr, cancel) =>
         {
             var output = pr.InvocationConfiguration.Output;

@@ -13,10 +13,10 @@ public static class SweepWorkCommand
         var heartbeat = new Option<double>("--heartbeat") { Description = "Seconds between heartbeats", DefaultValueFactory = _ => 2 };
         var tag = new Option<string?>("--worker-tag") { Description = "A label added to this worker's id (e.g. the Slurm task)" };
         return Verb.Create("work",
-            "One worker: claim a pending run, train it (resuming from its newest checkpoint), heartbeat, record the result;\n" +
-            "repeat until no run is pending. Start as many as you like, on as many machines as share the registry.\n\n" +
-            "Examples:\n  scalinglab sweep work --registry runs/tiny/registry.db\n" +
-            "  scalinglab sweep work --registry 'Host=db;Database=sweeps;Username=me' --sweep tiny",
+            Verb.Help("One worker: claim a pending run, train it (resuming from its newest checkpoint), heartbeat, record the result;\n" +
+            "repeat until no run is pending. Start as many as you like, on as many machines as share the registry.",
+            "scalinglab sweep work --registry runs/tiny/registry.db",
+            "scalinglab sweep work --registry 'Host=db;Database=sweeps;Username=me' --sweep tiny"),
             [registry, sweepName, maxRuns, stale, heartbeat, tag], (pr, cancel) =>
         {
             double st = pr.GetValue(stale), hb = pr.GetValue(heartbeat);

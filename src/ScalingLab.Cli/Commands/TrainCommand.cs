@@ -36,12 +36,11 @@ public static class TrainCommand
 
         // cancel: SIGTERM or Ctrl-C (CliApp) = preemption: checkpoint at the next step boundary, say how to resume, exit 0.
         return Verb.Create("train",
-            "Train a GPT-style model on a data folder: AdamW, warmup + cosine, checkpoints on the Pythia schedule, metrics.jsonl.\n" +
-            "Prints the minimum validation loss beside the unigram baseline of the data (a model must beat it).\n\n" +
-            "Examples:\n" +
-            "  scalinglab train --model 4x256 --data DIR --tokens 20M --batch 32 --seq 128 --lr 1e-3 --out runs/a\n" +
-            "  scalinglab train --config run.json --out runs/b      # options given on the line override the file\n" +
-            "  scalinglab train --resume runs/a                     # continue from the newest checkpoint, bit-identically",
+            Verb.Help("Train a GPT-style model on a data folder: AdamW, warmup + cosine, checkpoints on the Pythia schedule, metrics.jsonl.\n" +
+            "Prints the minimum validation loss beside the unigram baseline of the data (a model must beat it).",
+            "scalinglab train --model 4x256 --data DIR --tokens 20M --batch 32 --seq 128 --lr 1e-3 --out runs/a",
+            "scalinglab train --config run.json --out runs/b      # options given on the line override the file",
+            "scalinglab train --resume runs/a                     # continue from the newest checkpoint, bit-identically"),
             [model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json], (parse, cancel) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
