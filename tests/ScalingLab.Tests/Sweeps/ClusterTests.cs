@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using ScalingLab.Sweeps;
 using ScalingLab.Tests.Cli;
 using ScalingLab.Training;
@@ -15,6 +17,11 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
 {
     private const string Train = "batch: 4, seq: 16, lr: 3e-3, eval_windows: 2, eval_every: 50, ckpt_log_until: 16, ckpt_every: 100, gemm: managed";
     private const string Axes = "models: [1x16], data_sizes: [24000], seeds: [1, 2, 3]";
+    // The Slurm test cancels a task mid-run: its runs must last long enough (≈ 2 s, ~94 steps of a 4x128 model) for the
+    // signal to land inside one (375 steps of the 1x16 model take a fraction of a second, and the signal could arrive
+    // between runs instead).
+    private const string SlurmTrain = "batch: 4, seq: 64, lr: 3e-3, eval_windows: 2, eval_every: 50, ckpt_log_until: 16, ckpt_every: 1000, gemm: managed";
+    private const string SlurmAxes = "models: [4x128], data_sizes: [24000], seeds: [1, 2, 3]";
 
     private readonly PostgresServer _server;
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("scalinglab-cluster-");
@@ -31,7 +38,8 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
         string data = Path.Combine(_dir.FullName, "data");
         if (!Directory.Exists(data)) SweepCliTests.MakeData(data, trainTokens: 60_000);
         string path = Path.Combine(_dir.FullName, name + ".yaml");
-        File.WriteAllText(path, $"name: {name}\ndata: {{ dir: data }}\nmodel: {{ head_size: 8 }}\ntrain: {{ {Train} }}\naxes: {{ {Axes} }}\n");
+        var (train, axes) = name == "slurm" ? (SlurmTrain, SlurmAxes) : (Train, Axes);
+        File.WriteAllText(path, $"name: {name}\ndata: {{ dir: data }}\nmodel: {{ head_size: 8 }}\ntrain: {{ {train} }}\naxes: {{ {axes} }}\n");
         return path;
     }
 
@@ -131,9 +139,9 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
             Assert.StartsWith("Submitted batch job ", submitted);
             string job = submitted.Split(' ')[^1].Trim();
             using var reg = RunRegistry.Open(cs);
-            // Both tasks run (two CPUs, two slots); cancel the one whose run has a checkpoint past step 16.
+            // Both tasks run (two CPUs, two slots); cancel the one whose run has its step-16 checkpoint (~78 steps to go).
             var victim = WaitFor(() => reg.List("slurm").FirstOrDefault(r => r.State == RunState.Running && r.Worker!.Contains($"slurm-{job}_")
-                                                                             && Checkpoints.List(r.RunDir).Any(c => c.Step > 16)));
+                                                                             && Checkpoints.List(r.RunDir).Any(c => c.Step >= 16)));
             Console.WriteLine("squeue:\n" + Slurm.Run(conf, "squeue"));
             string task = victim.Worker!.Split("slurm-")[1]; // JOB_TASK
             Slurm.Run(conf, "scancel", task);
@@ -146,12 +154,16 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
             WaitFor(() => Slurm.Run(conf, "squeue", "-h", "-j", job).Trim().Length == 0 ? "" : null, 60);
             string logs = string.Join("\n", Directory.GetFiles(Path.Combine(dir, "logs"), "slurm-*.out").Select(File.ReadAllText));
             Console.WriteLine(logs);
-            Assert.Contains($"{victim.Name} preempted at step", logs);
+            var preempted = Regex.Match(logs, $@"{Regex.Escape(victim.Name)} preempted at step (\d+)");
+            Assert.True(preempted.Success, $"no '{victim.Name} preempted at step N' in the task logs");
+            int at = int.Parse(preempted.Groups[1].Value, CultureInfo.InvariantCulture);
             var runs = reg.List("slurm");
             AssertSameAsReference(runs, reference);
-            // It resumed from the checkpoint written on SIGTERM (one the Pythia schedule does not write).
+            // The SIGTERM landed mid-run, after the step-16 checkpoint, and the checkpoint it wrote at step `at` is there
+            // to resume from.
             var steps = Checkpoints.List(victim.RunDir).Select(c => c.Step).ToList();
-            Assert.Contains(steps, s => s > 16 && s % 100 != 0 && (s & (s - 1)) != 0 && s != victim.Config.Steps);
+            Assert.InRange(at, 16, victim.Config.Steps - 1);
+            Assert.Contains(at, steps);
             Assert.All(runs.Where(r => r.Id != victim.Id), r => Assert.Equal(1, r.Attempts));
         }
         finally
