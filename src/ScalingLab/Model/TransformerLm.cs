@@ -528,21 +528,60 @@ public sealed class TransformerLm
     private (int Q, int K, int V) HeadColumns(int h) =>
         _neox ? (h * 3 * _hs, h * 3 * _hs + _hs, h * 3 * _hs + 2 * _hs) : (h * _hs, _c + h * _hs, 2 * _c + h * _hs);
 
+    /// <summary>Worker <paramref name="w"/>'s share of the attention jobs: (batch row, head) pairs with the head's q, k, v columns.</summary>
+    private HeadShareEnumerator HeadShare(int w)
+    {
+        var (s, e) = WorkerTeam.Share(_batch * _h, _team.Threads, w);
+        return new HeadShareEnumerator(this, s, e);
+    }
+
+    /// <summary>The pairs of <see cref="HeadShare"/>, job indices <c>s..e-1</c> (b = i / H, h = i % H); a struct, so a training step allocates nothing.</summary>
+    private struct HeadShareEnumerator(TransformerLm model, int s, int e)
+    {
+        private int _i = s - 1;
+        public readonly HeadShareEnumerator GetEnumerator() => this;
+        public bool MoveNext() => ++_i < e;
+        public readonly (int B, int H, int Q, int K, int V) Current
+        {
+            get
+            {
+                int h = _i % model._h;
+                var (qc, kc, vc) = model.HeadColumns(h);
+                return (_i / model._h, h, qc, kc, vc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rotary position embedding of the q and k columns of one sequence's qkv rows (T × 3C), in place; with
+    /// <paramref name="backward"/> its transpose applied to their gradients. No-op without rotary embeddings.
+    /// </summary>
+    private void RotateQk(Span<float> qkv, int qc, int kc, bool backward)
+    {
+        if (_rotary is not { } rot) return;
+        int C3 = 3 * _c;
+        for (int t = 0; t < _t; t++)
+        {
+            if (backward)
+            {
+                rot.Backward(qkv.Slice(t * C3 + qc, _hs), t);
+                rot.Backward(qkv.Slice(t * C3 + kc, _hs), t);
+            }
+            else
+            {
+                rot.Forward(qkv.Slice(t * C3 + qc, _hs), t);
+                rot.Forward(qkv.Slice(t * C3 + kc, _hs), t);
+            }
+        }
+    }
+
     private void AttentionForwardJob(int w)
     {
         int N = _n, C = _c, T = _t, l = _jlayer;
-        var (s, e) = WorkerTeam.Share(_batch * _h, _team.Threads, w);
-        for (int i = s; i < e; i++)
+        foreach (var (b, h, qc, kc, vc) in HeadShare(w))
         {
-            int b = i / _h, h = i % _h;
-            var (qc, kc, vc) = HeadColumns(h);
             var qkv = _qkv.AsSpan(l * N * 3 * C + b * T * 3 * C, T * 3 * C);
-            if (_rotary is { } rot)
-                for (int t = 0; t < T; t++)
-                {
-                    rot.Forward(qkv.Slice(t * 3 * C + qc, _hs), t);
-                    rot.Forward(qkv.Slice(t * 3 * C + kc, _hs), t);
-                }
+            RotateQk(qkv, qc, kc, backward: false);
             CausalSelfAttention.Forward(_attGemm, qkv, 3 * C, qc, kc, vc, _atty.AsSpan(l * N * C + b * T * C, T * C), C, h * _hs,
                                         _att.AsSpan(((l * _bMax + b) * _h + h) * T * T, T * T), T, _hs);
         }
@@ -551,21 +590,13 @@ public sealed class TransformerLm
     private void AttentionBackwardJob(int w)
     {
         int N = _n, C = _c, T = _t, l = _jlayer;
-        var (s, e) = WorkerTeam.Share(_batch * _h, _team.Threads, w);
-        for (int i = s; i < e; i++)
+        foreach (var (b, h, qc, kc, vc) in HeadShare(w))
         {
-            int b = i / _h, h = i % _h;
-            var (qc, kc, vc) = HeadColumns(h);
             var dqkv = _dqkv.AsSpan(b * T * 3 * C, T * 3 * C);
             CausalSelfAttention.Backward(_attGemm, _qkv.AsSpan(l * N * 3 * C + b * T * 3 * C, T * 3 * C), 3 * C, qc, kc, vc,
                                          _datty.AsSpan(b * T * C, T * C), C, h * _hs,
                                          _att.AsSpan(((l * _bMax + b) * _h + h) * T * T, T * T), dqkv, _scratch[w], T, _hs);
-            if (_rotary is { } rot)
-                for (int t = 0; t < T; t++)
-                {
-                    rot.Backward(dqkv.Slice(t * 3 * C + qc, _hs), t);
-                    rot.Backward(dqkv.Slice(t * 3 * C + kc, _hs), t);
-                }
+            RotateQk(dqkv, qc, kc, backward: true);
         }
     }
 
