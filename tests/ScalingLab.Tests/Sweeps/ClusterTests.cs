@@ -33,21 +33,21 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
         try { _dir.Delete(recursive: true); } catch (IOException) { }
     }
 
-    private string Spec(string name)
+    private string Spec(string name, string train = Train, string axes = Axes)
     {
         string data = Path.Combine(_dir.FullName, "data");
         if (!Directory.Exists(data)) SweepCliTests.MakeData(data, trainTokens: 60_000);
         string path = Path.Combine(_dir.FullName, name + ".yaml");
-        var (train, axes) = name == "slurm" ? (SlurmTrain, SlurmAxes) : (Train, Axes);
         File.WriteAllText(path, $"name: {name}\ndata: {{ dir: data }}\nmodel: {{ head_size: 8 }}\ntrain: {{ {train} }}\naxes: {{ {axes} }}\n");
         return path;
     }
 
-    /// <summary>The runs trained in-process without interruption: final metrics by config hash.</summary>
-    private Dictionary<string, JsonNode> Reference(string name)
+    /// <summary>The runs of sweep <paramref name="name"/> (spec file <paramref name="spec"/>) trained in-process without
+    /// interruption: final metrics by config hash.</summary>
+    private Dictionary<string, JsonNode> Reference(string name, string spec)
     {
         string dir = Path.Combine(_dir.FullName, "ref-" + name);
-        var (code, _, err) = CliRunner.Run("sweep", "submit", Spec(name), "--dir", dir);
+        var (code, _, err) = CliRunner.Run("sweep", "submit", spec, "--dir", dir);
         Assert.True(code == 0, err);
         new SweepWorker(SweepFolder.Open(dir).Registry, name, WorkerId.ForThisProcess("ref"), SweepTraining.Train).Run(TextWriter.Null);
         using var reg = SweepFolder.Open(dir).OpenRegistry();
@@ -92,9 +92,10 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
     [PostgresFact]
     public void RegistryRestartMidSweepLosesNothingAndTrainsNothingTwice()
     {
-        var reference = Reference("pgr");
+        string spec = Spec("pgr");
+        var reference = Reference("pgr", spec);
         string cs = _server.NewDatabase(), dir = Path.Combine(_dir.FullName, "pgr");
-        var (code, _, err) = CliRunner.Run("sweep", "submit", Spec("pgr"), "--dir", dir, "--registry", cs);
+        var (code, _, err) = CliRunner.Run("sweep", "submit", spec, "--dir", dir, "--registry", cs);
         Assert.True(code == 0, err);
         var workers = Enumerable.Range(0, 2).Select(_ => StartCli("sweep", "work", "--registry", cs, "--sweep", "pgr", "--heartbeat", "0.3")).ToList();
         var logs = workers.Select(w => (Out: w.StandardOutput.ReadToEndAsync(), Err: w.StandardError.ReadToEndAsync())).ToList();
@@ -120,9 +121,10 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
     [SlurmFact]
     public void SlurmJobArrayFinishesTheSweepAndACancelledTaskResumesBitIdentically()
     {
-        var reference = Reference("slurm");
+        string spec = Spec("slurm", SlurmTrain, SlurmAxes);
+        var reference = Reference("slurm", spec);
         string cs = _server.NewDatabase(), dir = Path.Combine(_dir.FullName, "slurm"), cluster = Path.Combine(_dir.FullName, "cluster");
-        var (code, _, err) = CliRunner.Run("sweep", "submit", Spec("slurm"), "--dir", dir, "--registry", cs);
+        var (code, _, err) = CliRunner.Run("sweep", "submit", spec, "--dir", dir, "--registry", cs);
         Assert.True(code == 0, err);
         string cli = Path.Combine(AppContext.BaseDirectory, "ScalingLab.Cli.dll");
         (code, string output, err) = CliRunner.Run("sweep", "export", dir, "--slurm", "--tasks", "2", "--cpus-per-task", "1",
