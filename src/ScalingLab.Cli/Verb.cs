@@ -2,8 +2,10 @@ namespace ScalingLab.Cli;
 
 /// <summary>
 /// How every verb is put together, once: a name, help with examples, its arguments and options in help order, and an
-/// action that parses, makes one library call and prints (<see cref="Print"/>: the result's JSON with --json, else its
-/// table). A group verb (<see cref="Group"/>) holds sub-verbs.
+/// action that parses, makes one library call and prints. A verb that prints a typed result is made with
+/// <see cref="Printing(string, string, IEnumerable{Symbol}, Func{ParseResult, int}, string?)"/>, which declares its --json
+/// last; the action prints with <see cref="Print"/> (the result's JSON with --json, else its table) or asks
+/// <see cref="WantsJson"/>. A group verb (<see cref="Group"/>) holds sub-verbs.
 /// </summary>
 internal static class Verb
 {
@@ -23,6 +25,17 @@ internal static class Verb
         return cmd;
     }
 
+    /// <summary>
+    /// A verb that prints a typed result: its symbols, then --json (<see cref="SharedOptions.Json"/>, saying what the
+    /// JSON <paramref name="json"/> holds when given).
+    /// </summary>
+    public static Command Printing(string name, string help, IEnumerable<Symbol> symbols, Func<ParseResult, int> action, string? json = null) =>
+        Create(name, help, symbols.Append(SharedOptions.Json(json)), action);
+
+    /// <summary>A cancellable verb that prints a typed result (see the other overload).</summary>
+    public static Command Printing(string name, string help, IEnumerable<Symbol> symbols, Func<ParseResult, CancellationToken, int> action, string? json = null) =>
+        Create(name, help, symbols.Append(SharedOptions.Json(json)), action);
+
     /// <summary>A verb made of sub-verbs (e.g. `sweep`: submit, run, work, status, export).</summary>
     public static Command Group(string name, string help, params Command[] verbs)
     {
@@ -38,13 +51,16 @@ internal static class Verb
     public static string Help(string about, params string[] examples) =>
         about + "\n\nExamples:\n" + string.Join('\n', examples.Select(e => "  " + e));
 
+    /// <summary>Whether --json was given to a verb made by <see cref="Printing(string, string, IEnumerable{Symbol}, Func{ParseResult, int}, string?)"/>.</summary>
+    public static bool WantsJson(ParseResult parse) => parse.GetValue<bool>("--json");
+
     /// <summary>
-    /// Prints a verb's typed result: one JSON object when <paramref name="json"/> is set, else the table; returns 0.
+    /// Prints a verb's typed result: one JSON object when --json is given (<see cref="WantsJson"/>), else the table; returns 0.
     /// </summary>
-    public static int Print(ParseResult parse, Option<bool> json, Func<string> toJson, Action<TextWriter> table)
+    public static int Print(ParseResult parse, Func<string> toJson, Action<TextWriter> table)
     {
         var output = parse.InvocationConfiguration.Output;
-        if (parse.GetValue(json)) output.WriteLine(toJson());
+        if (WantsJson(parse)) output.WriteLine(toJson());
         else table(output);
         return 0;
     }

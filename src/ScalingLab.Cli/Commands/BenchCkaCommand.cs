@@ -11,12 +11,11 @@ public static class BenchCkaCommand
         var dim = new Option<int>("--dim") { Description = "D, the model width", DefaultValueFactory = _ => CkaBench.FullDim };
         var threads = SharedOptions.Threads("GEMM threads");
         var gemm = SharedOptions.Gemm();
-        var json = SharedOptions.Json();
-        return Verb.Create("cka",
+        return Verb.Printing("cka",
             Verb.Help("CKA of 16 layers × 2 sites × 50 checkpoints at n = 16,384 tokens, D = 512, against the final checkpoint:\n" +
             "seconds, the fraction spent in GEMM, and the speed-up over a float64 dot-product reference.",
             "scalinglab bench cka --scale 0.1        # 5 checkpoints, extrapolated to 50",
-            "scalinglab bench cka --json"), [scale, tokens, dim, threads, gemm, json], parse =>
+            "scalinglab bench cka --json"), [scale, tokens, dim, threads, gemm], parse =>
         {
             double s = parse.GetValue(scale);
             if (!(s > 0 && s <= 1)) throw new UserError($"--scale must be in (0, 1] (got {s})");
@@ -27,7 +26,7 @@ public static class BenchCkaCommand
             var g = Gemm.Create(parse.GetValue(gemm)!, t);
             int checkpoints = Math.Max(1, (int)Math.Round(CkaBench.FullCheckpoints * s));
             var r = CkaBench.Run(g, t == 0 ? Environment.ProcessorCount : t, CkaBench.FullLayers, checkpoints, n, d, parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => CkaBench.ToJson(r), o => CkaBench.WriteTable(r, o));
+            return Verb.Print(parse, () => CkaBench.ToJson(r), o => CkaBench.WriteTable(r, o));
         });
     }
 }

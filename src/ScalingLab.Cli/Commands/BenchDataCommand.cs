@@ -9,12 +9,11 @@ public static class BenchDataCommand
         var mb = new Option<double>("--mb") { Description = "size of the generated corpus in MB", DefaultValueFactory = _ => 50.0 };
         var merges = new Option<int>("--merges") { Description = "BPE merges (vocabulary = 256 + merges + 1)", DefaultValueFactory = _ => 4096 };
         var threads = SharedOptions.Threads("encoding threads", 2);
-        var json = SharedOptions.Json();
-        return Verb.Create("data",
+        return Verb.Printing("data",
             Verb.Help("BPE encoding throughput (MB/s of UTF-8 text) beside the textbook GPT-2 encoder, and shard writing\n" +
             "throughput beside a plain file write, on a synthetic corpus generated here.",
             "scalinglab bench data                      # 50 MB, 4096 merges, 2 threads",
-            "scalinglab bench data --mb 10 --merges 1024 --json"), [mb, merges, threads, json], parse =>
+            "scalinglab bench data --mb 10 --merges 1024 --json"), [mb, merges, threads], parse =>
         {
             double size = parse.GetValue(mb);
             int m = parse.GetValue(merges), t = parse.GetValue(threads);
@@ -22,7 +21,7 @@ public static class BenchDataCommand
             if (m < 1) throw new UserError($"--merges {m} must be at least 1");
             if (t < 1) throw new UserError($"--threads {t} must be at least 1");
             var r = DataBench.Run(new DataBench.Options(size, m, t, Math.Min(8, size), Math.Min(5, size)), parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => DataBench.ToJson(r), o => DataBench.WriteTable(r, o));
+            return Verb.Print(parse, () => DataBench.ToJson(r), o => DataBench.WriteTable(r, o));
         });
     }
 }

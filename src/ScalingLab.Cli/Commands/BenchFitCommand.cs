@@ -12,19 +12,18 @@ public static class BenchFitCommand
         var csv = new Option<string>("--csv") { Description = "the Chinchilla points (Epoch AI's svg_extracted_data.csv)", DefaultValueFactory = _ => DefaultCsv };
         var resamples = new Option<int>("--resamples") { Description = "bootstrap refits to time", DefaultValueFactory = _ => 1000 };
         var threads = SharedOptions.Threads("worker threads");
-        var json = SharedOptions.Json();
-        return Verb.Create("fit",
+        return Verb.Printing("fit",
             Verb.Help("Time one Approach-3 fit from Hoffmann's full 4,500-start grid and 1,000 bootstrap refits on the\n" +
             "Chinchilla points (drop 5 highest-loss, D = C/(6N)); MathNet's L-BFGS on every 10th start as the reference.",
             "scalinglab bench fit --threads 2",
-            "scalinglab bench fit --resamples 200 --json"), [csv, resamples, threads, json], parse =>
+            "scalinglab bench fit --resamples 200 --json"), [csv, resamples, threads], parse =>
         {
             int b = parse.GetValue(resamples);
             if (b < 1) throw new UserError($"--resamples must be ≥ 1 (got {b})");
             var points = PointsCsv.DropHighest(PointsCsv.Read(parse.GetValue(csv)!,
                 new CsvColumns(N: "Model Size", D: null, C: "Training FLOP", Loss: "loss")), 5);
             var r = FitBench.Run(points, b, parse.GetValue(threads), parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => FitBench.ToJson(r), o => FitBench.WriteTable(r, o));
+            return Verb.Print(parse, () => FitBench.ToJson(r), o => FitBench.WriteTable(r, o));
         });
     }
 }

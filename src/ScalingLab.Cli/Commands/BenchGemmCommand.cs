@@ -20,15 +20,14 @@ public static class BenchGemmCommand
             Description = "probe OpenBLAS's core types (one child process each) and time the fastest too (the oblas-best column)",
             DefaultValueFactory = _ => true,
         };
-        var json = SharedOptions.Json("rows with gflops_managed, gflops_openblas; median_ratio_2threads");
-        return Verb.Create("gemm",
+        return Verb.Printing("gemm",
             Verb.Help("GFLOP/s of the managed GEMM and OpenBLAS side by side (same process, same inputs), at the transformer's\n" +
             "shapes, NN/NT/TN, 1 and 2 threads; the ratio per row and the median ratio. Each figure is the best of\n" +
             "--repeat calls (the machine is shared). Without OpenBLAS it reports the managed figures alone.",
             "scalinglab bench gemm                                   # the full table (a few minutes)",
             "scalinglab bench gemm --threads 2 --shapes 4096x768x3072 --ops NN --repeat 5",
             "scalinglab bench gemm --json > gemm.json                # one JSON object"),
-            [threads, shapes, ops, repeat, libraries, bestKernel, json], parse =>
+            [threads, shapes, ops, repeat, libraries, bestKernel], parse =>
         {
             int rep = parse.GetValue(repeat);
             if (rep < 1) throw new UserError($"--repeat must be ≥ 1, got {rep}");
@@ -38,8 +37,8 @@ public static class BenchGemmCommand
                 ParseLibraries(parse.GetValue(libraries)!),
                 parse.GetValue(bestKernel) ? ChildCommand("bench", "gemm") : null);
             var rows = GemmBench.Run(options, parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => GemmBench.ToJson(rows, options), o => GemmBench.WriteTable(rows, o));
-        });
+            return Verb.Print(parse, () => GemmBench.ToJson(rows, options), o => GemmBench.WriteTable(rows, o));
+        }, json: "rows with gflops_managed, gflops_openblas; median_ratio_2threads");
     }
 
     /// <summary>How to start this CLI again: the apphost itself, or `dotnet ScalingLab.Cli.dll`; then <paramref name="verb"/>.</summary>

@@ -11,12 +11,11 @@ public static class BenchRadiusCommand
         var threads = SharedOptions.Threads("threads");
         var gemm = SharedOptions.Gemm();
         var block = new Option<int>("--block") { Description = "rows/columns per distance block", DefaultValueFactory = _ => 2048 };
-        var json = SharedOptions.Json();
-        return Verb.Create("radius",
+        return Verb.Printing("radius",
             Verb.Help("Exact nearest-neighbour radius search (memory radius) over random vectors: seconds and GFLOP/s of the\n" +
             "distance GEMMs beside the GEMM's ceiling measured in the same run (target: effective ≥ 70% of it).",
             "scalinglab bench radius                      # 100,000 vectors × 1024 dims (minutes)",
-            "scalinglab bench radius --count 20000 --json"), [count, dim, threads, gemm, block, json], parse =>
+            "scalinglab bench radius --count 20000 --json"), [count, dim, threads, gemm, block], parse =>
         {
             int m = parse.GetValue(count), n = parse.GetValue(dim), b = parse.GetValue(block);
             if (m < 2) throw new UserError($"--count must be ≥ 2 (got {m})");
@@ -25,7 +24,7 @@ public static class BenchRadiusCommand
             if ((long)m * n > Array.MaxLength) throw new UserError($"--count × --dim = {(long)m * n} values is too many for one array; use fewer");
             int t = parse.GetValue(threads) is > 0 and var tt ? tt : Environment.ProcessorCount;
             var r = RadiusBench.Run(m, n, t, parse.GetValue(gemm)!, b, parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => RadiusBench.ToJson(r), o => RadiusBench.WriteTable(r, o));
+            return Verb.Print(parse, () => RadiusBench.ToJson(r), o => RadiusBench.WriteTable(r, o));
         });
     }
 }

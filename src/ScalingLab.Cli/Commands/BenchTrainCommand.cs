@@ -13,7 +13,6 @@ public static class BenchTrainCommand
         var gemm = SharedOptions.Gemm();
         var steps = new Option<int>("--steps") { Description = "timed steps per shape after one warm-up; the median is kept", DefaultValueFactory = _ => 3 };
         var shapes = new Option<string?>("--shapes") { Description = "only these rows, e.g. \"2x128,6x384\" (default: all)" };
-        var json = SharedOptions.Json("rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu");
         var precision = new Option<string>("--precision")
         {
             Description = "fp32, bf16, auto, or a list (fp32,bf16: both, interleaved); bf16 goes through oneDNN", DefaultValueFactory = _ => "fp32,bf16",
@@ -22,7 +21,7 @@ public static class BenchTrainCommand
         {
             Description = "first find OpenBLAS's fastest core type (child processes) and run the bench with it", DefaultValueFactory = _ => true,
         };
-        return Verb.Create("train",
+        return Verb.Printing("train",
             "Training throughput per model shape and precision: ms/step and tokens/s beside the matmul-only bound of that\n" +
             "exact step (its GEMM sequence replayed alone through the managed GEMM, OpenBLAS's fastest kernel, and oneDNN\n" +
             "for bf16; measured in the same run, interleaved) and the ratio; MFU against the GEMM ceiling; peak RSS.\n" +
@@ -30,7 +29,7 @@ public static class BenchTrainCommand
             "scalinglab bench train                         # the full table (a few minutes)",
             "scalinglab bench train --shapes 2x128 --steps 5",
             "scalinglab bench train --shapes 12x768,4x256 --precision fp32",
-            "scalinglab bench train --json > train.json"), [threads, gemm, steps, shapes, json, precision, probe], parse =>
+            "scalinglab bench train --json > train.json"), [threads, gemm, steps, shapes, precision, probe], parse =>
         {
             int n = parse.GetValue(steps), t = parse.GetValue(threads);
             if (n < 1) throw new UserError($"bench train: --steps must be ≥ 1, got {n}");
@@ -70,7 +69,7 @@ public static class BenchTrainCommand
             }
             string backend = parse.GetValue(gemm)!;
             var result = TrainBench.Run(rows, backend, t, n, precisions, parse.InvocationConfiguration.Error);
-            return Verb.Print(parse, json, () => TrainBench.ToJson(result, backend, t), o => TrainBench.WriteTable(result, o));
-        });
+            return Verb.Print(parse, () => TrainBench.ToJson(result, backend, t), o => TrainBench.WriteTable(result, o));
+        }, json: "rows with ms_per_step, bound_ms, ratio, tokens_per_s, mfu");
     }
 }

@@ -27,14 +27,14 @@ public static class DataCommand
     /// <summary>--threads of the BPE corpus builders.</summary>
     internal static Option<int> BpeThreads() => SharedOptions.Threads("threads for BPE training and tokenising", 2);
 
-    /// <summary>--json of every verb that prints a data manifest.</summary>
-    internal static Option<bool> ManifestJson() => SharedOptions.Json("the data manifest");
+    /// <summary>What --json prints for every verb that prints a data manifest (<see cref="Report"/>).</summary>
+    internal const string ManifestJson = "the data manifest";
 
-    /// <summary>Prints a manifest: the JSON object, or a short table.</summary>
-    internal static void Report(ParseResult parse, DataManifest m, string dir, double? seconds, bool json)
+    /// <summary>Prints a manifest: the JSON object with --json, or a short table.</summary>
+    internal static void Report(ParseResult parse, DataManifest m, string dir, double? seconds)
     {
         var o = parse.InvocationConfiguration.Output;
-        if (json)
+        if (Verb.WantsJson(parse))
         {
             o.WriteLine(JsonSerializer.Serialize(m, new JsonSerializerOptions(DataManifest.Json) { WriteIndented = false }));
             return;

@@ -25,14 +25,13 @@ internal static class DataGeneratorCommand
                                    Func<ParseResult, string, Action<string>, DataManifest> write)
     {
         var output = SharedOptions.DataOut();
-        var json = DataCommand.ManifestJson();
-        return Verb.Create(name, help, options.Prepend(output).Append(json), parse =>
+        return Verb.Printing(name, help, options.Prepend(output), parse =>
         {
             var sw = Stopwatch.StartNew();
             string outDir = parse.GetValue(output)!;
             var m = write(parse, outDir, DataCommand.Progress(parse.InvocationConfiguration.Error, name));
-            DataCommand.Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+            DataCommand.Report(parse, m, outDir, sw.Elapsed.TotalSeconds);
             return 0;
-        });
+        }, json: DataCommand.ManifestJson);
     }
 }

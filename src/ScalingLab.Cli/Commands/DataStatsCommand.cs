@@ -7,17 +7,16 @@ public static class DataStatsCommand
     public static Command Create()
     {
         var dir = new Argument<string>("dir") { Description = "a data folder" };
-        var json = DataCommand.ManifestJson();
-        return Verb.Create("stats",
+        return Verb.Printing("stats",
             Verb.Help("Show a data folder: kind, source, vocabulary, documents and tokens per split, entropy rate when known.\n" +
             "The shards are opened and checked (headers, lengths, tokenizer hash).",
             "scalinglab data stats data/corpus",
-            "scalinglab data stats data/markov --json"), [dir, json], parse =>
+            "scalinglab data stats data/markov --json"), [dir], parse =>
         {
             string d = parse.GetValue(dir)!;
             using var ds = TokenDataset.Open(d);
-            DataCommand.Report(parse, ds.Manifest, d, null, parse.GetValue(json));
+            DataCommand.Report(parse, ds.Manifest, d, null);
             return 0;
-        });
+        }, json: DataCommand.ManifestJson);
     }
 }

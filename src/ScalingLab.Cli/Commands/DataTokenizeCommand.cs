@@ -19,15 +19,14 @@ public static class DataTokenizeCommand
         var percent = new Option<double>("--train-percent") { Description = "keep the first p% of training documents (e.g. 1, 10, 100)", DefaultValueFactory = _ => 100.0 };
         var tokens = new Option<long?>("--train-tokens") { Description = "keep exactly D training tokens (the last document is cut)" };
         var threads = DataCommand.BpeThreads();
-        var json = DataCommand.ManifestJson();
-        return Verb.Create("tokenize",
+        return Verb.Printing("tokenize",
             Verb.Help("Corpus → data folder: split documents train/val by a seeded hash, train (or load) a tokenizer on the\n" +
             "training documents, tokenise in parallel, write uint16/uint32 shards and manifest.json.",
             "scalinglab data tokenize --input corpus.txt --vocab 4096 --out data/corpus",
             "scalinglab data tokenize --input docs.jsonl --field text --train-percent 10 --out data/ten",
             "scalinglab data tokenize --input corpus.txt --tokenizer data/corpus/tokenizer.json --train-tokens 1000000 --out data/d1m",
             "scalinglab data tokenize --input corpus.txt --gpt2-vocab vocab.json --gpt2-merges merges.txt --out data/gpt2"),
-            [input, output, tokenizer, vocab, gpt2Vocab, gpt2Merges, field, unit, valFraction, seed, percent, tokens, threads, json], parse =>
+            [input, output, tokenizer, vocab, gpt2Vocab, gpt2Merges, field, unit, valFraction, seed, percent, tokens, threads], parse =>
         {
             var err = parse.InvocationConfiguration.Error;
             string inPath = parse.GetValue(input)!;
@@ -68,13 +67,13 @@ public static class DataTokenizeCommand
                     TrainTokens = parse.GetValue(tokens),
                     Threads = parse.GetValue(threads),
                 }, DataCommand.Progress(err, "tokenize"));
-                DataCommand.Report(parse, m, outDir, sw.Elapsed.TotalSeconds, parse.GetValue(json));
+                DataCommand.Report(parse, m, outDir, sw.Elapsed.TotalSeconds);
             }
             finally
             {
                 if (tmpTok is not null) File.Delete(tmpTok);
             }
             return 0;
-        });
+        }, json: DataCommand.ManifestJson);
     }
 }

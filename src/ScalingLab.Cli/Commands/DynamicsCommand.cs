@@ -37,9 +37,8 @@ public static class DynamicsCommand
         var gradPer = new Option<double>("--grad-per") { Description = "with --per-rule absolute: gradient PER that counts as large, relative to the model's largest", DefaultValueFactory = _ => 0.90 };
         var threads = SharedOptions.Threads("threads");
         var gemm = SharedOptions.Gemm();
-        var json = SharedOptions.Json("thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings");
-        var cmd = Verb.Create("dynamics", Help,
-            [runs, seriesDirs, seqLen, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm, json], parse =>
+        var cmd = Verb.Printing("dynamics", Help,
+            [runs, seriesDirs, seqLen, outDir, layers, data, split, offset, batch, ckaThreshold, earlyFraction, earlyRule, perRule, quantile, initRatio, paramPer, gradPer, threads, gemm], parse =>
         {
             var rule = parse.GetValue(perRule) switch
             {
@@ -64,12 +63,12 @@ public static class DynamicsCommand
                                                      parse.GetValue(gradPer), rule, parse.GetValue(quantile), parse.GetValue(initRatio), early),
                 Log = parse.InvocationConfiguration.Error,
             });
-            return Verb.Print(parse, json, () => r.ToJson(), o =>
+            return Verb.Print(parse, () => r.ToJson(), o =>
             {
                 o.Write(r.Table());
                 o.WriteLine($"wrote {r.Files.Count} files to {dir}");
             });
-        });
+        }, json: "thresholds and PER rule; per size: median-layer convergence fraction; per run: MCC row with reasons for undefined cells; warnings");
         cmd.Subcommands.Add(DynamicsCkaCommand.Create());
         cmd.Subcommands.Add(DynamicsErankCommand.Create());
         return cmd;

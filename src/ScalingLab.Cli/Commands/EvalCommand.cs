@@ -17,14 +17,13 @@ public static class EvalCommand
         var maxWindows = new Option<int>("--max-windows") { Description = "score at most this many windows (0 = all)", DefaultValueFactory = _ => 0 };
         var threads = SharedOptions.Threads("threads");
         var gemm = SharedOptions.Gemm();
-        var json = SharedOptions.Json("loss, perplexity, windows, tokens_scored, ...");
-        return Verb.Create("eval",
+        return Verb.Printing("eval",
             Verb.Help("Mean next-token loss (nats/token) of a checkpoint on consecutive windows of a data folder's split, a text file\n" +
             "(tokenized with the checkpoint's tokenizer) or a raw int32 token stream.",
             "scalinglab eval --checkpoint runs/a/ckpt-00001000 --data data/tiny --split val",
             "scalinglab eval --checkpoint ~/models/gpt2 --text book.txt --seq 1024 --max-windows 50",
             "scalinglab eval --llmc gpt2_124M.bin --tokens ids.bin --seq 64 --json"),
-            [ckpt, llmc, data, split, text, tokens, seq, batch, maxWindows, threads, gemm, json], parse =>
+            [ckpt, llmc, data, split, text, tokens, seq, batch, maxWindows, threads, gemm], parse =>
         {
             var result = Evaluation.Run(new EvalOptions
             {
@@ -32,7 +31,7 @@ public static class EvalCommand
                 Text = parse.GetValue(text), Tokens = parse.GetValue(tokens), Seq = parse.GetValue(seq), Batch = parse.GetValue(batch),
                 MaxWindows = parse.GetValue(maxWindows), Threads = parse.GetValue(threads), Gemm = parse.GetValue(gemm)!,
             });
-            return Verb.Print(parse, json, () => result.ToJson(), o => o.Write(result.Table()));
-        });
+            return Verb.Print(parse, () => result.ToJson(), o => o.Write(result.Table()));
+        }, json: "loss, perplexity, windows, tokens_scored, ...");
     }
 }

@@ -28,9 +28,8 @@ public static class FitCommand
         var delta = new Option<double>("--delta") { Description = "Huber δ on log-loss residuals", DefaultValueFactory = _ => 1e-3 };
         var maxIter = new Option<int>("--max-iterations") { Description = "L-BFGS iteration limit per start", DefaultValueFactory = _ => 1000 };
         var allow = new Option<bool>("--allow-unconverged") { Description = "exit 0 even when the best fit did not converge" };
-        var json = SharedOptions.Json("parameters with identifiability and intervals, profiles, allocation, approaches, points");
         var plot = new Option<string?>("--plot") { Description = "write an SVG of runs vs the fitted law (loss vs N, loss vs D, IsoFLOP)" };
-        return Verb.Create("fit",
+        return Verb.Printing("fit",
             Verb.Help("Fit a scaling law to runs (N, D, loss): Huber loss (δ = 1e-3) on log residuals through log-sum-exp,\n" +
             "L-BFGS from every point of an initial grid, best kept (Hoffmann et al. 2022, Approach 3). Prints the\n" +
             "parameters with bootstrap 95% intervals, N_opt/D_opt at compute budgets, Approaches 1 and 2 when the runs\n" +
@@ -38,7 +37,7 @@ public static class FitCommand
             "scalinglab fit --csv runs.csv --n-column N --d-column D --loss-column loss",
             "scalinglab fit --csv ../shared/data/chinchilla/svg_extracted_data.csv --n-column \"Model Size\" \\\n      --c-column \"Training FLOP\" --loss-column loss --drop-highest 5 --form chinchilla --bootstrap 200",
             "scalinglab fit --csv runs.csv --form kaplan-nd --bootstrap 0 --json --plot fit.svg"),
-            [csv, nCol, dCol, cCol, lossCol, nameCol, drop, form, boot, seed, threads, budgets, delta, maxIter, allow, json, plot], parse =>
+            [csv, nCol, dCol, cCol, lossCol, nameCol, drop, form, boot, seed, threads, budgets, delta, maxIter, allow, plot], parse =>
         {
             var err = parse.InvocationConfiguration.Error;
             var output = parse.InvocationConfiguration.Output;
@@ -69,7 +68,7 @@ public static class FitCommand
             int starts = fitForm.DefaultGrid.Aggregate(1, (n, g) => n * g.Length);
             err.WriteLine($"fit: {fitForm.Name} on {points.Count} runs from {starts} starts ...");
             var result = LawFitAnalysis.Run(options);
-            if (parse.GetValue(json)) output.WriteLine(result.ToJson());
+            if (Verb.WantsJson(parse)) output.WriteLine(result.ToJson());
             else WriteTable(output, result);
             if (parse.GetValue(plot) is { } svg)
             {
@@ -79,7 +78,7 @@ public static class FitCommand
             if (!result.Converged && !parse.GetValue(allow))
                 throw new UserError($"the best fit did not converge (L-BFGS stopped: {result.Stop}); rerun with --allow-unconverged to accept it", 3);
             return 0;
-        });
+        }, json: "parameters with identifiability and intervals, profiles, allocation, approaches, points");
     }
 
     private static double[] ParseBudgets(string text)

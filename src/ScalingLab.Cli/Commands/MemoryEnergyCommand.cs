@@ -13,12 +13,11 @@ public static class MemoryEnergyCommand
         var beta = new Option<double>("--beta") { Description = "inverse temperature β (> 0)", DefaultValueFactory = _ => 1.0 };
         var figure = new Option<bool>("--figure1") { Description = "write the paper's Figure 1 panels as SVG into --out" };
         var outDir = SharedOptions.Out("output folder for --figure1");
-        var json = SharedOptions.Json();
-        return Verb.Create("energy",
+        return Verb.Printing("energy",
             Verb.Help("Evaluate the energies at a point: the MCHN energy (Ramsauer et al.), the distance energy E_β (Niu et al. Eq. 4),\n" +
             "g (squared nearest-pattern distance), and check Propositions 1-3 there; or draw Figure 1.",
             "scalinglab memory energy --patterns \"-2,-0.5;0.2,-0.3;1.5,1.5\" --x 0.5,1 --beta 2",
-            "scalinglab memory energy --figure1 --out fig1"), [patterns, x, beta, figure, outDir, json], parse =>
+            "scalinglab memory energy --figure1 --out fig1"), [patterns, x, beta, figure, outDir], parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             double b = parse.GetValue(beta);
@@ -27,7 +26,7 @@ public static class MemoryEnergyCommand
             {
                 string dir = parse.GetValue(outDir) ?? throw new UserError("--figure1 needs --out DIR for the SVG files");
                 var files = Figure1.Write(dir);
-                if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { files }));
+                if (Verb.WantsJson(parse)) output.WriteLine(JsonSerializer.Serialize(new { files }));
                 else foreach (var f in files) output.WriteLine($"wrote {f}");
                 return 0;
             }
@@ -41,7 +40,7 @@ public static class MemoryEnergyCommand
                 Propositions.Proposition1(p, pt, b), Propositions.Proposition2(p, pt), Propositions.Proposition2Sharp(p, pt),
                 Propositions.Proposition3(p, pt), Propositions.Proposition3Tight(p, pt), Propositions.Proposition3AsPrinted(p, pt),
             };
-            if (parse.GetValue(json))
+            if (Verb.WantsJson(parse))
             {
                 output.WriteLine(JsonSerializer.Serialize(new
                 {

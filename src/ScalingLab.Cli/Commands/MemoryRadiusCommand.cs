@@ -22,15 +22,14 @@ public static class MemoryRadiusCommand
         var threads = SharedOptions.Threads("threads");
         var bins = new Option<int>("--bins") { Description = "histogram bins", DefaultValueFactory = _ => d.Bins };
         var gemm = SharedOptions.Gemm("for the distance blocks", d.Gemm);
-        var json = SharedOptions.Json("mean, median, count, mean_over2r, ratio_to_null, subsets, ...");
-        return Verb.Create("radius",
+        return Verb.Printing("radius",
             Verb.Help("Nearest-neighbour radius (Niu et al. §6.1 / App. F.1): each vector's exact Euclidean distance to its nearest\n" +
             "neighbour within random 25/50/75/100% subsets, against the predicted separation 2r, r = √(n/2πe), and against\n" +
             "a null: as many Gaussian vectors with the sample's mean and covariance (ratio < 0.95 = closer than chance).",
             "scalinglab memory radius --checkpoint runs/r1/ckpt-00001000 --shard data/tinyshakespeare --chunks 4096 --out radius",
             "scalinglab memory radius --matrix acts.f32 --dim 1024 --out radius",
             "scalinglab memory radius --matrix acts.npy --json"),
-            [matrix, dim, checkpoint, shard, split, chunks, seqLen, batch, beforeNorm, nullDraws, outDir, seed, threads, bins, gemm, json], parse =>
+            [matrix, dim, checkpoint, shard, split, chunks, seqLen, batch, beforeNorm, nullDraws, outDir, seed, threads, bins, gemm], parse =>
         {
             var r = RadiusAnalysis.Run(new RadiusOptions
             {
@@ -40,9 +39,9 @@ public static class MemoryRadiusCommand
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), Bins = parse.GetValue(bins), Gemm = parse.GetValue(gemm)!,
                 Log = parse.InvocationConfiguration.Error,
             });
-            Verb.Print(parse, json, () => r.ToJson(), o => o.Write(r.Table()));
+            Verb.Print(parse, () => r.ToJson(), o => o.Write(r.Table()));
             if (r.Files.Count > 0) parse.InvocationConfiguration.Error.WriteLine($"wrote {string.Join(" and ", r.Files)}");
             return 0;
-        });
+        }, json: "mean, median, count, mean_over2r, ratio_to_null, subsets, ...");
     }
 }

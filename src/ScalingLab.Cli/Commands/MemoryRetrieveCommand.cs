@@ -21,13 +21,12 @@ public static class MemoryRetrieveCommand
         var sweepN = new Option<string>("--sweep-n") { Description = "capacity sweep: dimensions, e.g. 4,8,16,32" };
         var sweepD = new Option<string>("--sweep-patterns") { Description = "capacity sweep: pattern counts, e.g. 10,100,1000" };
         var threshold = new Option<double>("--threshold") { Description = "capacity = largest pattern count with accuracy ≥ this", DefaultValueFactory = _ => 0.9 };
-        var json = SharedOptions.Json();
-        return Verb.Create("retrieve",
+        return Verb.Printing("retrieve",
             Verb.Help("Hopfield retrieval: store random patterns on a sphere, start from noisy copies, iterate the update rule and\n" +
             "report how often the pattern comes back; --sweep-n/--sweep-patterns tabulate capacity.",
             "scalinglab memory retrieve --n 64 --patterns 1000 --noise 0.3",
             "scalinglab memory retrieve --sweep-n 2,4,8,16 --sweep-patterns 10,100,1000 --noise 0.3"),
-            [n, d, noise, beta, norm, update, queries, eps, seed, threads, sweepN, sweepD, threshold, json], parse =>
+            [n, d, noise, beta, norm, update, queries, eps, seed, threads, sweepN, sweepD, threshold], parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var rule = parse.GetValue(update) switch
@@ -47,7 +46,7 @@ public static class MemoryRetrieveCommand
             if (sn is null && sd is null)
             {
                 var r = Retrieval.Run(baseSettings, t);
-                if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(RetrievalJson(r)));
+                if (Verb.WantsJson(parse)) output.WriteLine(JsonSerializer.Serialize(RetrievalJson(r)));
                 else
                 {
                     var s = r.Settings;
@@ -80,7 +79,7 @@ public static class MemoryRetrieveCommand
                 table.Append(F($"   {(capacity > 0 ? capacity.ToString(Inv) : "<" + counts.Min().ToString(Inv)),8}\n"));
             }
             err.WriteLine();
-            if (parse.GetValue(json)) output.WriteLine(JsonSerializer.Serialize(new { threshold = thr, runs = rows }));
+            if (Verb.WantsJson(parse)) output.WriteLine(JsonSerializer.Serialize(new { threshold = thr, runs = rows }));
             else
             {
                 output.WriteLine(F($"retrieval accuracy (start {baseSettings.Noise}·R from the target, β = {baseSettings.Beta}, {baseSettings.Update.ToString().ToLowerInvariant()} update); capacity = largest d with accuracy ≥ {100 * thr:0}%"));

@@ -13,14 +13,13 @@ public static class SampleCommand
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0 = all)", DefaultValueFactory = _ => 40 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling", DefaultValueFactory = _ => 1 };
-        var json = SharedOptions.Json("prompt, completion, ids");
 
-        return Verb.Create("sample",
+        return Verb.Printing("sample",
             Verb.Help("Generate text from a run's newest checkpoint (or --checkpoint DIR): greedy at temperature 0, else tempered top-k sampling.",
             "scalinglab sample --run runs/a --prompt \"Once upon a time\"",
             "scalinglab sample --run runs/a --prompt \"is the\" --temperature 0     # greedy",
             "scalinglab sample --run runs/a --prompt \"the\" --tokens 200 --top-k 10 --seed 3 --json"),
-            [run, ckpt, prompt, tokens, temperature, topK, seed, json], parse =>
+            [run, ckpt, prompt, tokens, temperature, topK, seed], parse =>
         {
             string? runDir = parse.GetValue(run);
             string? ckptDir = parse.GetValue(ckpt);
@@ -55,7 +54,7 @@ public static class SampleCommand
             }
             string text = tokenizer.Decode(output);
             var stdout = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
+            if (Verb.WantsJson(parse))
                 stdout.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["checkpoint"] = ckptDir, ["prompt"] = parse.GetValue(prompt)!, ["completion"] = text, ["ids"] = output,
@@ -63,6 +62,6 @@ public static class SampleCommand
             else
                 stdout.WriteLine(tokenizer.Decode([.. ids, .. output])); // decoded whole, so the tokenizer places the joins
             return 0;
-        });
+        }, json: "prompt, completion, ids");
     }
 }

@@ -31,18 +31,15 @@ public static class SweepCommand
     internal static Option<string?> RegistryOption() => new("--registry")
     { Description = "Registry: a SQLite file (default SWEEP/registry.db) or a PostgreSQL connection string (Host=...;Database=... or postgresql://...)" };
 
-    /// <summary>--json of submit, run and status.</summary>
-    internal static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object instead of the table" };
-
     /// <summary>
-    /// What `sweep submit` and `sweep run` (given a spec) both take to submit: --dir, --registry and --json, and the
+    /// What `sweep submit` and `sweep run` (given a spec) both take to submit: --dir and --registry, and the
     /// submit step itself (<see cref="Submit"/>).
     /// </summary>
-    internal sealed record SubmitOptions(Option<string?> Dir, Option<string?> Registry, Option<bool> Json)
+    internal sealed record SubmitOptions(Option<string?> Dir, Option<string?> Registry)
     {
         /// <summary>Fresh option objects (an option belongs to one command).</summary>
         public static SubmitOptions Create() =>
-            new(new Option<string?>("--dir") { Description = "Sweep folder (default: ./sweeps/NAME)" }, RegistryOption(), JsonOption());
+            new(new Option<string?>("--dir") { Description = "Sweep folder (default: ./sweeps/NAME)" }, RegistryOption());
 
         /// <summary>Submits <paramref name="specPath"/> with the folder and registry the command line gave.</summary>
         public (SweepFolder Folder, int Added, int Total) Submit(ParseResult pr, string specPath) =>

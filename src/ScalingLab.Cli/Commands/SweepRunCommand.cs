@@ -10,13 +10,13 @@ public static class SweepRunCommand
         var submit = SweepCommand.SubmitOptions.Create();
         var workers = SharedOptions.Workers("Worker processes (default: cores / threads per run)");
         var retry = new Option<bool>("--retry-failed") { Description = "Put failed runs back in the queue first" };
-        return Verb.Create("run",
+        return Verb.Printing("run",
             Verb.Help("Submit (when given a spec) and train every pending run with local worker processes, showing live progress.\n" +
             "Interrupted (Ctrl-C, kill -9, a crash)? Run it again: finished runs stay done, the others resume from their\n" +
             "newest checkpoint.",
             "scalinglab sweep run tiny.yaml --dir runs/tiny --workers 2",
             "scalinglab sweep run runs/tiny"),
-            [target, submit.Dir, submit.Registry, workers, retry, submit.Json], (pr, cancel) =>
+            [target, submit.Dir, submit.Registry, workers, retry], (pr, cancel) =>
         {
             var output = pr.InvocationConfiguration.Output;
             var error = pr.InvocationConfiguration.Error;
@@ -34,8 +34,8 @@ public static class SweepRunCommand
             int threads = folder.LoadSpec().Grids.Max(g => g.ThreadsPerRun);
             int n = SharedOptions.WorkerCount(pr, workers, "sweep run", threads);
             bool ok = SweepLocalRun.Run(folder, n, output, error, cancel);
-            SweepStatusCommand.Print(folder, output, pr.GetValue(submit.Json));
+            SweepStatusCommand.Print(folder, output, Verb.WantsJson(pr));
             return ok ? 0 : 1;
-        });
+        }, json: SweepStatusCommand.Json);
     }
 }

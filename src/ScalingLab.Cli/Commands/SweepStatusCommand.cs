@@ -7,13 +7,15 @@ public static class SweepStatusCommand
     public static Command Create()
     {
         var dir = new Argument<string>("SWEEP_DIR") { Description = "The sweep folder" };
-        var json = SweepCommand.JsonOption();
-        return Verb.Create("status", "The runs of a sweep: state, attempts, worker, losses.\n\nExample:\n  scalinglab sweep status runs/tiny --json", [dir, json], pr =>
+        return Verb.Printing("status", "The runs of a sweep: state, attempts, worker, losses.\n\nExample:\n  scalinglab sweep status runs/tiny --json", [dir], pr =>
         {
-            Print(SweepFolder.Open(pr.GetValue(dir)!), pr.InvocationConfiguration.Output, pr.GetValue(json));
+            Print(SweepFolder.Open(pr.GetValue(dir)!), pr.InvocationConfiguration.Output, Verb.WantsJson(pr));
             return 0;
-        });
+        }, json: Json);
     }
+
+    /// <summary>What --json prints for `sweep status` and `sweep run` (<see cref="Print"/>).</summary>
+    internal const string Json = "the sweep, its counts, and a row per run with state and metrics";
 
     /// <summary>The table of runs (or one JSON object with a row per run).</summary>
     internal static void Print(SweepFolder folder, TextWriter output, bool json)

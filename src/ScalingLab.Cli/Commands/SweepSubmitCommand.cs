@@ -8,15 +8,15 @@ public static class SweepSubmitCommand
     {
         var spec = new Argument<string>("SPEC") { Description = "Sweep spec (YAML or JSON)" };
         var submit = SweepCommand.SubmitOptions.Create();
-        return Verb.Create("submit",
+        return Verb.Printing("submit",
             "Create the sweep folder, generate its data, and register its runs (again: only new configs are added).\n\n" +
-            "Example:\n  scalinglab sweep submit tiny.yaml --dir runs/tiny", [spec, submit.Dir, submit.Registry, submit.Json], pr =>
+            "Example:\n  scalinglab sweep submit tiny.yaml --dir runs/tiny", [spec, submit.Dir, submit.Registry], pr =>
         {
             var (folder, added, total) = submit.Submit(pr, pr.GetValue(spec)!);
             SweepReport.RecordCommand(folder, pr.Tokens.Select(t => t.Value));
-            return Verb.Print(pr, submit.Json,
+            return Verb.Print(pr,
                 () => new JsonObject { ["sweep"] = folder.Name, ["dir"] = folder.Dir, ["runs"] = total, ["added"] = added }.ToJsonString(),
                 o => o.WriteLine($"sweep {folder.Name}: {total} runs ({added} new) in {folder.Dir}; registry {SweepFolder.Show(folder.Registry)}"));
-        });
+        }, json: "sweep, dir, runs, added");
     }
 }

@@ -32,16 +32,15 @@ public static class TrainCommand
         var output = SharedOptions.Out("Run folder to create");
         var resume = new Option<string?>("--resume") { Description = "Run folder to continue from its newest complete checkpoint" };
         var force = new Option<bool>("--force") { Description = "Overwrite a run folder that already holds a run" };
-        var json = SharedOptions.Json();
 
         // cancel: SIGTERM or Ctrl-C (CliApp) = preemption: checkpoint at the next step boundary, say how to resume, exit 0.
-        return Verb.Create("train",
+        return Verb.Printing("train",
             Verb.Help("Train a GPT-style model on a data folder: AdamW, warmup + cosine, checkpoints on the Pythia schedule, metrics.jsonl.\n" +
             "Prints the minimum validation loss beside the unigram baseline of the data (a model must beat it).",
             "scalinglab train --model 4x256 --data DIR --tokens 20M --batch 32 --seq 128 --lr 1e-3 --out runs/a",
             "scalinglab train --config run.json --out runs/b      # options given on the line override the file",
             "scalinglab train --resume runs/a                     # continue from the newest checkpoint, bit-identically"),
-            [model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force, json], (parse, cancel) =>
+            [model, flavour, data, tokens, batch, seq, accum, lr, warmup, seed, evalEvery, ckptEvery, threads, gemm, windows, precision, config, output, resume, force], (parse, cancel) =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
@@ -126,7 +125,7 @@ public static class TrainCommand
                                      $"continue with: scalinglab train --resume {run}");
                     return 0;
                 }
-                Print(stdout, result, parse.GetValue(json));
+                Print(stdout, result, Verb.WantsJson(parse));
             }
             finally
             {
