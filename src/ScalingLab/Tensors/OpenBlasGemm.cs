@@ -7,6 +7,13 @@ namespace ScalingLab.Tensors;
 /// NativeLibrary.TryLoad("libopenblas.so.0"); nothing is linked at build time). OpenBLAS's thread count is
 /// process-wide, so each call sets it when it differs from the last one, under one lock that also
 /// serialises calls (OpenBLAS threads every call itself).
+/// <para>
+/// Its worker threads busy-wait (sched_yield) for 2^28 cycles after each call by default, tens of milliseconds in
+/// which they take the cores from the model's own worker threads (LayerNorm, attention, cross-entropy run between the
+/// GEMMs) and from the managed GEMM: on 2 cores the managed GEMM ran at half speed right after an OpenBLAS call.
+/// So before the library loads, OPENBLAS_THREAD_TIMEOUT is set to <see cref="ThreadTimeoutLog2"/> unless the user
+/// set it (it is read once, at load time).
+/// </para>
 /// </summary>
 public sealed unsafe class OpenBlasGemm : IGemm
 {
@@ -19,8 +26,21 @@ public sealed unsafe class OpenBlasGemm : IGemm
     private static int s_threadsSet = -1;
     private static readonly string? s_coreName;
 
+    /// <summary>
+    /// log₂ of the cycles OpenBLAS's threads spin after a call before they sleep (OpenBLAS's default: 28): 2^18 cycles,
+    /// tens of µs, keeps them awake between back-to-back calls but not through the work between GEMMs.
+    /// </summary>
+    public const int ThreadTimeoutLog2 = 18;
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
+
     static OpenBlasGemm()
     {
+        // The native environment, which OpenBLAS reads when it loads (Environment.SetEnvironmentVariable does not reach it).
+        try { SetEnv("OPENBLAS_THREAD_TIMEOUT", ThreadTimeoutLog2.ToString(System.Globalization.CultureInfo.InvariantCulture), 0); }
+        catch (DllNotFoundException) { }
+        catch (EntryPointNotFoundException) { }
         if (!NativeLibrary.TryLoad("libopenblas.so.0", out nint lib)) return;
         if (!NativeLibrary.TryGetExport(lib, "cblas_sgemm", out nint sgemm)) return;
         if (!NativeLibrary.TryGetExport(lib, "openblas_set_num_threads", out nint setThreads)) return;
