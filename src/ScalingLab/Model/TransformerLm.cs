@@ -67,7 +67,7 @@ public sealed class TransformerLm
 
     // Backward buffers.
     private readonly float[] _dres, _dln, _datty, _dqkv, _dfc;
-    private readonly float[][] _scratch;            // per worker: max(V, T², 2C)
+    private readonly float[][] _scratch;            // per worker: max(T², 2C)
     private readonly float[] _lnPartials;           // [nBlocks, 2C]
 
     private int _n, _batch, _counted; // _counted: target rows that are not IgnoreTarget
@@ -176,7 +176,7 @@ public sealed class TransformerLm
         _dres = new float[N * C]; _dln = new float[N * C]; _datty = new float[N * C];
         _dqkv = new float[N * 3 * C]; _dfc = new float[N * F];
         _scratch = new float[_team.Threads][];
-        for (int w = 0; w < _team.Threads; w++) _scratch[w] = new float[Math.Max(V, Math.Max(seqLen * seqLen, 2 * C))];
+        for (int w = 0; w < _team.Threads; w++) _scratch[w] = new float[Math.Max(seqLen * seqLen, 2 * C)];
         _lnPartials = new float[(N + LnBlock - 1) / LnBlock * 2 * C];
 
         _lnFwdJob = LnForwardJob; _lnBwdJob = LnBackwardJob;
@@ -618,7 +618,7 @@ public sealed class TransformerLm
         var (s, e) = WorkerTeam.Share(_n, _team.Threads, w);
         for (int r = s; r < e; r++)
             _rowLoss[r] = _targets[r] == IgnoreTarget ? 0f
-                : CrossEntropy.Forward(_logits.AsSpan(r * _v, _v), _targets[r], _scratch[w].AsSpan(0, _v), out _lse[r]);
+                : CrossEntropy.Forward(_logits.AsSpan(r * _v, _v), _targets[r], out _lse[r]);
     }
 
     private void CrossEntropyFusedJob(int w)

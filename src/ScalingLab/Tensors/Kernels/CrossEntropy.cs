@@ -11,15 +11,12 @@ namespace ScalingLab.Tensors.Kernels;
 public static class CrossEntropy
 {
     /// <summary>
-    /// The loss of one row in nats, and its log-sum-exp in <paramref name="lse"/>.
-    /// <paramref name="scratch"/> (same length as the row) receives exp(z − max).
+    /// The loss of one row in nats, and its log-sum-exp in <paramref name="lse"/> (the exponentials are summed, not stored).
     /// </summary>
-    public static float Forward(ReadOnlySpan<float> logits, int target, Span<float> scratch, out float lse)
+    public static float Forward(ReadOnlySpan<float> logits, int target, out float lse)
     {
         float max = TensorPrimitives.Max(logits);
-        TensorPrimitives.Subtract(logits, max, scratch);
-        TensorPrimitives.Exp(scratch, scratch);
-        lse = max + MathF.Log(TensorPrimitives.Sum(scratch));
+        lse = max + MathF.Log(ShiftedExp.Sum(logits, max));
         return lse - logits[target];
     }
 
@@ -32,9 +29,7 @@ public static class CrossEntropy
     {
         float max = TensorPrimitives.Max(logits);
         float zt = logits[target];
-        TensorPrimitives.Subtract(logits, max, logits);
-        TensorPrimitives.Exp(logits, logits);
-        float sum = TensorPrimitives.Sum(logits);
+        float sum = ShiftedExp.Apply(logits, max, logits);
         lse = max + MathF.Log(sum);
         TensorPrimitives.Multiply(logits, scale / sum, logits);
         logits[target] -= scale;
@@ -47,8 +42,7 @@ public static class CrossEntropy
     /// </summary>
     public static void Backward(Span<float> logits, int target, float lse, float scale)
     {
-        TensorPrimitives.Subtract(logits, lse, logits);
-        TensorPrimitives.Exp(logits, logits);
+        ShiftedExp.Apply(logits, lse, logits);
         TensorPrimitives.Multiply(logits, scale, logits);
         logits[target] -= scale;
     }
