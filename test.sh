@@ -17,10 +17,27 @@ while IFS= read -r -d '' f; do
   counters=$(grep -o '<Counters [^>]*' "$f" | head -n 1)
   [ -n "$counters" ] || continue
   found=1
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f_=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f_:-0}))
+  count() { n=$(sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"); echo "${n:-0}"; }
+  passed=$((passed + $(count passed))); failed=$((failed + $(count failed)))
+  # A test counted but not executed, and not skipped (a skipped test's result is "NotExecuted"), is a failure too.
+  skipped=$(grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$f" | wc -l)
+  lost=$(($(count total) - $(count executed) - skipped))
+  if [ "$lost" -gt 0 ]; then
+    failed=$((failed + lost))
+    echo "test.sh: $lost tests in $f were counted but neither run nor skipped; counted as failed" >&2
+  fi
 done < <(find "$results" -name '*.trx' -print0 2>/dev/null)
-if [ "$found" = 0 ]; then echo "0 passed, 1 failed"; exit 1; fi
+if [ "$found" = 0 ]; then
+  echo "test.sh: dotnet test exited with code $rc and wrote no test results (TRX); see the log above" >&2
+  echo "0 passed, 1 failed"; exit 1
+fi
+# A test host that crashes (an unhandled exception on a worker thread) aborts the run: dotnet test exits non-zero, but the
+# TRX only counts the tests that finished before it, all passed. Count the abort as one failure, so that no summary
+# reads "0 failed" for a run that did not finish.
+if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+  failed=1
+  echo "test.sh: dotnet test exited with code $rc but no test failed: the test host crashed or aborted; see the log above" >&2
+fi
 # End to end: the quick demo (trains a small sweep, fits, analyses, writes and renders the report). It counts as one
 # more test, so the last line stays the summary.
 if [ -z "${SCALINGLAB_SKIP_DEMO:-}" ]; then
