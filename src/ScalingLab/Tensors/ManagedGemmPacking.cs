@@ -82,6 +82,16 @@ internal static unsafe class ManagedGemmPacking
             if (!trans)
             {
                 float* s = b + (nint)p0 * ldb + j0 + jr;
+                if (cols == 64 && nr == 64 && Vector512.IsHardwareAccelerated)
+                {
+                    // The hot case: a full 64-wide row is four zmm copies (a Memmove call per 256 bytes cost more).
+                    for (int p = 0; p < kc; p++, d += nr, s += ldb)
+                    {
+                        Vector512.Store(Vector512.Load(s), d); Vector512.Store(Vector512.Load(s + 16), d + 16);
+                        Vector512.Store(Vector512.Load(s + 32), d + 32); Vector512.Store(Vector512.Load(s + 48), d + 48);
+                    }
+                    continue;
+                }
                 for (int p = 0; p < kc; p++, d += nr, s += ldb)
                 {
                     new ReadOnlySpan<float>(s, cols).CopyTo(new Span<float>(d, cols));
