@@ -17,11 +17,11 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
 {
     private const string Train = "batch: 4, seq: 16, lr: 3e-3, eval_windows: 2, eval_every: 50, ckpt_log_until: 16, ckpt_every: 100, gemm: managed";
     private const string Axes = "models: [1x16], data_sizes: [24000], seeds: [1, 2, 3]";
-    // The Slurm test cancels a task mid-run: its runs must last long enough (≈ 2 s, ~94 steps of a 4x128 model) for the
-    // signal to land inside one (375 steps of the 1x16 model take a fraction of a second, and the signal could arrive
-    // between runs instead).
+    // The Slurm test cancels a task mid-run: its runs must last long enough (218 steps of a 4x128 model, a few seconds)
+    // for the signal to land inside one, after the step-16 checkpoint (375 steps of the 1x16 model take a fraction of a
+    // second; at 94 steps of 4x128 the run sometimes finished first once the CLI stopped starting in tier-0 JIT code).
     private const string SlurmTrain = "batch: 4, seq: 64, lr: 3e-3, eval_windows: 2, eval_every: 50, ckpt_log_until: 16, ckpt_every: 1000, gemm: managed";
-    private const string SlurmAxes = "models: [4x128], data_sizes: [24000], seeds: [1, 2, 3]";
+    private const string SlurmAxes = "models: [4x128], data_sizes: [56000], seeds: [1, 2, 3]";
 
     private readonly PostgresServer _server;
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("scalinglab-cluster-");
@@ -141,7 +141,7 @@ public sealed class ClusterTests : IClassFixture<PostgresServer>, IDisposable
             Assert.StartsWith("Submitted batch job ", submitted);
             string job = submitted.Split(' ')[^1].Trim();
             using var reg = RunRegistry.Open(cs);
-            // Both tasks run (two CPUs, two slots); cancel the one whose run has its step-16 checkpoint (~78 steps to go).
+            // Both tasks run (two CPUs, two slots); cancel the one whose run has its step-16 checkpoint (~200 steps to go).
             var victim = WaitFor(() => reg.List("slurm").FirstOrDefault(r => r.State == RunState.Running && r.Worker!.Contains($"slurm-{job}_")
                                                                              && Checkpoints.List(r.RunDir).Any(c => c.Step >= 16)));
             Console.WriteLine("squeue:\n" + Slurm.Run(conf, "squeue"));
