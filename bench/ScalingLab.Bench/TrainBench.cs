@@ -103,9 +103,10 @@ public static class TrainBench
             recorder.Recording = false;
             foreach (var p in precisions.Skip(1)) Step(p);
             var calls = recorder.Calls.ToList();
-            var (ba, bb, bc) = StepGemms.Buffers(calls);
+            double rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0; // the step's memory, before the replay's buffers
+            var plan = new StepGemms.Plan(calls);
             var libs = precisions.SelectMany(p => bound[p].Select(g => (p, g))).Distinct().ToList();
-            foreach (var (_, g) in libs) Replay(g, calls, ba, bb, bc); // warm-up (oneDNN builds its primitives)
+            foreach (var (_, g) in libs) Replay(g, plan); // warm-up (oneDNN builds its primitives)
             var stepMs = precisions.ToDictionary(p => p, _ => new List<double>());
             var inStepMs = precisions.ToDictionary(p => p, _ => new List<double>());
             var replayMs = libs.ToDictionary(x => x, _ => new List<double>());
@@ -119,13 +120,12 @@ public static class TrainBench
                     recorder.Timing = false;
                     inStepMs[p].Add(recorder.Seconds * 1000);
                 }
-                foreach (var x in libs) replayMs[x].Add(Replay(x.g, calls, ba, bb, bc));
+                foreach (var x in libs) replayMs[x].Add(Replay(x.g, plan));
                 progress.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0}: rep {1}: step {2}; GEMMs alone {3}", s, i + 1,
                     string.Join(", ", precisions.Select(p => $"{p} {stepMs[p][^1]:F1} ms")),
                     string.Join(", ", libs.Select(x => $"{LibraryName(x.g, x.p)} {replayMs[x][^1]:F1} ms"))));
             }
             double flopsPerToken = ModelAccounting.TrainingFlopsExact(cfg, 1);
-            double rss = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
             foreach (var p in precisions)
             {
                 double ms = Median(stepMs[p]);
@@ -143,9 +143,9 @@ public static class TrainBench
     private static string LibraryName(IGemm g, string precision) =>
         g is OpenBlasGemm ? $"openblas:{OpenBlasGemm.CoreName ?? "?"}" : precision == "bf16" ? g.Name : g.Name;
 
-    private static double Replay(IGemm g, List<StepGemms.Call> calls, float[] a, float[] b, float[] c)
+    private static double Replay(IGemm g, StepGemms.Plan plan)
     {
-        double ms = StepGemms.Replay(g, calls, a, b, c) * 1000;
+        double ms = plan.Replay(g) * 1000;
         if (g is OpenBlasGemm) Thread.Sleep(20); // OpenBLAS's threads spin for a while after a call: let them sleep first
         return ms;
     }
