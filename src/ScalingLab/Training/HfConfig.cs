@@ -84,6 +84,7 @@ public static class HfConfig
     {
         string type = Str(root, "model_type") ?? "";
         string arch = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
+                      && a[0].ValueKind == JsonValueKind.String
             ? a[0].GetString() ?? "" : "";
         if (type == "" && arch == "GPT2LMHeadModel") type = "gpt2";
         if (type == "" && arch == "GPTNeoXForCausalLM") type = "gpt_neox";

@@ -19,10 +19,20 @@ public static class Mutator
 
     private static readonly string[] Structural = ["{", "}", "[", "]", "\"", ",", ":", "\n", "\r\n", " ", "\t", "null", "true", "[]", "{}", "\"\"", "- ", ": ", "#", "&a", "*a", "!!binary ", "\u0000", "\uFFFD", "é", "'"];
 
+    /// <summary>The RNG seed of case <paramref name="caseIndex"/>: SplitMix64's finaliser over (seed, case), the same in every process.</summary>
+    public static int CaseSeed(ulong fuzzSeed, long caseIndex)
+    {
+        ulong z = fuzzSeed * 0x9E3779B97F4A7C15UL + (ulong)caseIndex + 0x632BE59BD9B4E019UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
     /// <summary>The mutated input of case <paramref name="caseIndex"/>.</summary>
     public static byte[] Mutate(IReadOnlyList<byte[]> seeds, ulong fuzzSeed, long caseIndex, bool text)
     {
-        var rng = new Random(HashCode.Combine(fuzzSeed, caseIndex));
+        // Not HashCode.Combine: it is salted per process, so the same (seed, case) gave other bytes on every run.
+        var rng = new Random(CaseSeed(fuzzSeed, caseIndex));
         var data = new List<byte>(seeds[rng.Next(seeds.Count)]);
         int edits = 1 + rng.Next(4);
         for (int e = 0; e < edits; e++)
