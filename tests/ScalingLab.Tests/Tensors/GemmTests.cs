@@ -139,6 +139,27 @@ public class GemmTests
         Assert.Equal([0f, 0f, 0f, 0f], d);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void FewRowsSplitByColumnsGiveTheBitsOfTheRowSplitAndTheReferenceValues(bool ta, bool tb)
+    {
+        // 250 rows (at most ManagedGemm.ColumnSplitMaxRows), 1100 columns (a partial last panel and chunk), two k slices.
+        const int m = 250, n = 1100, k = 600;
+        var rng = new Rng(21);
+        var a = new float[m * k]; var b = new float[k * n];
+        rng.FillUniform(a, -1f, 1f); rng.Fork(1).FillUniform(b, -1f, 1f);
+        var byColumns = new ManagedGemm(2);
+        var byRows = new ManagedGemm(2) { ColumnSplitMaxRows = 0 };
+        var c1 = new float[m * n]; var c2 = new float[m * n]; var want = new float[m * n];
+        byColumns.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c1, n);
+        byRows.Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, c2, n);
+        new ReferenceGemm().Sgemm(ta, tb, m, n, k, 1f, a, ta ? m : k, b, tb ? k : n, 0f, want, n);
+        Assert.True(c1.AsSpan().SequenceEqual(c2), "the column split changed the bits");
+        for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(c1[i] - want[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"element {i}: {c1[i]} vs {want[i]}");
+    }
+
     [Fact]
     public void SameThreadsGiveSameBitsAndThreadCountDoesNotChangeThem()
     {
