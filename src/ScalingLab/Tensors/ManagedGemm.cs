@@ -148,10 +148,10 @@ public sealed unsafe class ManagedGemm : IGemm
     /// <summary>
     /// Up to this many rows (with at least <see cref="ColumnSplitMinCols"/> columns) threads divide the columns instead of
     /// the rows: with few rows the row blocks are thin, each shared B panel serves few rows, and every k slice ends in a
-    /// barrier. Measured in one process against the row split on the 124M model's step (256 rows): 2–4% faster; at 1,024
-    /// rows no different, at 2,048 slower (hence 512).
+    /// barrier. Measured in one process against the row split on the 124M model's step (256 rows): 2–4% faster; at 512
+    /// (`bench gemm`'s 512³) no better, at 1,024 rows no different, at 2,048 slower (hence 256).
     /// </summary>
-    internal int ColumnSplitMaxRows { get; init; } = 512;
+    internal int ColumnSplitMaxRows { get; init; } = 256;
 
     /// <summary>Fewest columns for the column split.</summary>
     internal int ColumnSplitMinCols { get; init; } = 512;

@@ -145,7 +145,7 @@ public class GemmTests
     [InlineData(true, false)]
     public void FewRowsSplitByColumnsGiveTheBitsOfTheRowSplitAndTheReferenceValues(bool ta, bool tb)
     {
-        // 250 rows (at most ManagedGemm.ColumnSplitMaxRows), 1100 columns (a partial last panel and chunk), two k slices.
+        // 250 rows (at most ManagedGemm.ColumnSplitMaxRows, 256), 1100 columns (a partial last panel and chunk), two k slices.
         const int m = 250, n = 1100, k = 600;
         var rng = new Rng(21);
         var a = new float[m * k]; var b = new float[k * n];
