@@ -125,17 +125,22 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             var ws = t_space ??= new Workspace(_nr, MC * KC);
             if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
-            ws.AQueue.Reset();
-            ws.BQueue.Reset();
-            if (direct)
-            {
-                ComputeDirect(problem, ws, ws.AQueue);
-                return;
-            }
-            int kcMax = SliceDepth(k);
-            int ncMax = Math.Min(NC, (n + _nr - 1) / _nr * _nr);
-            Compute(problem, ws, ws.EnsureB(ncMax * kcMax), ws.BQueue, ws.AQueue, 1);
+            ComputeAlone(problem, ws);
         }
+    }
+
+    /// <summary>One thread computes the whole of <paramref name="pr"/> with its own workspace (queues, B buffer).</summary>
+    private void ComputeAlone(in Problem pr, Workspace ws)
+    {
+        ws.AQueue.Reset();
+        ws.BQueue.Reset();
+        if (pr.Direct)
+        {
+            ComputeDirect(pr, ws, ws.AQueue);
+            return;
+        }
+        int ncMax = Math.Min(NC, (pr.N + _nr - 1) / _nr * _nr);
+        Compute(pr, ws, ws.EnsureB(ncMax * SliceDepth(pr.K)), ws.BQueue, ws.AQueue, 1);
     }
 
     private void Work(int member)
@@ -165,16 +170,11 @@ public sealed unsafe class ManagedGemm : IGemm
         int panels = (pr.N + _nr - 1) / _nr;
         int perChunk = Math.Max(2, (panels + 4 * Threads - 1) / (4 * Threads));
         int chunks = (panels + perChunk - 1) / perChunk;
-        int kcMax = SliceDepth(pr.K);
         for (int q; (q = chunkQueue.Claim(chunks)) >= 0;)
         {
             int j0 = q * perChunk * _nr, w = Math.Min(perChunk * _nr, pr.N - j0);
-            var part = new Problem(pr.TransA, pr.TransB, pr.M, w, pr.K, pr.Alpha, pr.Beta, pr.A, (int)pr.Lda,
-                                   pr.TransB ? pr.B + j0 * pr.Ldb : pr.B + j0, (int)pr.Ldb, pr.C + j0, (int)pr.Ldc, false, false);
-            ws.AQueue.Reset();
-            ws.BQueue.Reset();
-            int ncMax = Math.Min(NC, (w + _nr - 1) / _nr * _nr);
-            Compute(part, ws, ws.EnsureB(ncMax * kcMax), ws.BQueue, ws.AQueue, 1);
+            ComputeAlone(new Problem(pr.TransA, pr.TransB, pr.M, w, pr.K, pr.Alpha, pr.Beta, pr.A, (int)pr.Lda,
+                                     pr.TransB ? pr.B + j0 * pr.Ldb : pr.B + j0, (int)pr.Ldb, pr.C + j0, (int)pr.Ldc, false, false), ws);
         }
     }
 
