@@ -135,7 +135,7 @@ public sealed class TransformerLm
         // Attention's small per-head products run inside the parallel (sequence, head) loop, so on one thread each;
         // the reference GEMM (tests) stays the reference.
         _attGemm = gemm is ReferenceGemm ? gemm : Gemm.Create("managed", 1);
-        _team = new WorkerTeam(threads <= 0 ? Environment.ProcessorCount : threads);
+        _team = WorkerTeam.Shared(threads <= 0 ? Environment.ProcessorCount : threads);
         _bMax = maxBatch; _t = seqLen; _c = config.DModel; _h = config.NHead; _hs = config.HeadSize;
         _f = config.DFf; _v = config.VocabSize; _l = config.NLayer; _eps = config.LayerNormEps;
         _neox = config.Flavour == ModelFlavour.NeoX;

@@ -46,7 +46,8 @@ public sealed unsafe class ManagedGemm : IGemm
     public const int DirectMaxRows = 96;
 
     private readonly int _nr;
-    private readonly GemmTeam? _team;
+    private readonly WorkerTeam? _team;
+    private readonly Action<int>? _work;
     private readonly Workspace[] _spaces = [];
     private readonly PinnedFloats? _sharedB;
     private readonly WorkQueue _aQueue = new(), _bQueue = new();
@@ -70,7 +71,8 @@ public sealed unsafe class ManagedGemm : IGemm
             _spaces = new Workspace[threads];
             for (int t = 0; t < threads; t++) _spaces[t] = new Workspace(_nr, MC * KC);
             _sharedB = new PinnedFloats(NC * KC);
-            _team = new GemmTeam(threads, Work);
+            _team = WorkerTeam.Shared(threads);
+            _work = Work;
         }
     }
 
@@ -114,7 +116,7 @@ public sealed unsafe class ManagedGemm : IGemm
                     _problem = problem;
                     _aQueue.Reset();
                     _bQueue.Reset();
-                    _team!.Run();
+                    _team!.Run(_work!);
                 }
                 finally
                 {

@@ -152,7 +152,9 @@ public sealed unsafe class OneDnnBf16Gemm : IGemm
                 args[1] = new ExecArg { Arg = ArgWeights, Memory = p.Weights };
                 args[2] = new ExecArg { Arg = ArgDst, Memory = p.Dst };
                 // Small products on one thread: waking the OpenMP team costs more than it saves (as in ManagedGemm).
-                s_ompSetThreads((long)m * n * k < ManagedGemm.ParallelThreshold ? 1 : Threads);
+                bool parallel = (long)m * n * k >= ManagedGemm.ParallelThreshold && Threads > 1;
+                if (parallel) WorkerTeam.StandDown();
+                s_ompSetThreads(parallel ? Threads : 1);
                 Check(s_execute(p.Prim, s_stream, 3, args), "primitive_execute");
                 Check(s_streamWait(s_stream), "stream_wait");
             }

@@ -86,6 +86,7 @@ public sealed unsafe class OpenBlasGemm : IGemm
         {
             lock (s_lock)
             {
+                if (Threads > 1) WorkerTeam.StandDown();
                 if (s_threadsSet != Threads)
                 {
                     s_setThreads(Threads);

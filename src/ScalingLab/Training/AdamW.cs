@@ -71,7 +71,7 @@ public sealed class AdamW
         Step++;
         float bc1 = (float)(1.0 - Math.Pow(Beta1, Step));
         float bc2 = (float)(1.0 - Math.Pow(Beta2, Step));
-        team ??= _team ??= new WorkerTeam(_threads);
+        team ??= _team ??= WorkerTeam.Shared(_threads);
         var chunks = _chunks;
         team.Run(w =>
         {
