@@ -13,8 +13,9 @@ namespace ScalingLab.Bench;
 /// bound: the step's own sequence of layer and LM-head GEMMs (recorded through <see cref="StepGemms.Recorder"/>)
 /// replayed alone through every available library — the managed GEMM and OpenBLAS (with whatever kernel it loaded;
 /// `scalinglab bench train` first probes OpenBLAS's core types and runs with the fastest) in float32, oneDNN in bf16 —
-/// and the fastest library's time is the bound. Our steps and the replays alternate, repetition by repetition, and
-/// medians are kept, so ratios compare figures taken under the same load on a shared machine. MFU = training FLOPs
+/// and the fastest library's time is the bound. Our steps and the replays alternate, repetition by repetition; times
+/// are medians, and the ratio is the median of per-repetition ratios (a step ÷ the replay right after it), so ratios
+/// compare figures taken under the same load on a shared machine. MFU = training FLOPs
 /// per token (<see cref="ModelAccounting.TrainingFlopsExact"/>) × tokens/s ÷ the GEMM ceiling
 /// (<see cref="GemmBench.Ceiling"/>, measured beside each shape). Peak RSS is printed beside the analytic estimate.
 /// </summary>
@@ -48,14 +49,22 @@ public static class TrainBench
     /// <summary>
     /// One measured row (one shape at one precision). Times are medians over the timed repetitions, in ms.
     /// <c>Bounds</c>: the replayed GEMM sequence per library; <c>Bound</c>/<c>BoundLibrary</c> the fastest of those at
-    /// this precision; <c>GemmInStep</c>: wall time inside the step's own GEMM calls.
+    /// this precision; <c>GemmInStep</c>: wall time inside the step's own GEMM calls; <c>RepRatios</c>: per repetition,
+    /// that repetition's step ÷ the bound library's replay right after it.
     /// </summary>
     public sealed record Row(Shape Shape, string Precision, string Gemm, double MsPerStep, double TokensPerS, double FlopsPerToken,
                              double Mfu, double GemmCeilingGflops, double GemmInStepMs, IReadOnlyDictionary<string, double> BoundsMs,
-                             double BoundMs, string BoundLibrary, double StepGemmGflop, double PeakRssMb, double EstimateMb, long Params)
+                             double BoundMs, string BoundLibrary, double StepGemmGflop, double PeakRssMb, double EstimateMb, long Params,
+                             IReadOnlyList<double> RepRatios)
     {
-        /// <summary>Our step ÷ its matmul-only bound.</summary>
-        public double Ratio => MsPerStep / BoundMs;
+        /// <summary>
+        /// Our step ÷ its matmul-only bound: the median of the per-repetition ratios, each taken between a step and the
+        /// replay timed right after it, so a slow drift of the machine's speed (a shared VM) cancels within a pair.
+        /// </summary>
+        public double Ratio => Median(RepRatios.ToList());
+
+        /// <summary>The lowest and highest per-repetition ratio: the run-to-run spread the median hides.</summary>
+        public (double Low, double High) RatioRange => (RepRatios.Min(), RepRatios.Max());
     }
 
     /// <summary>
@@ -131,10 +140,12 @@ public static class TrainBench
                 double ms = Median(stepMs[p]);
                 var bounds = libs.Where(x => x.p == p).ToDictionary(x => LibraryName(x.g, p), x => Median(replayMs[x]));
                 var best = bounds.MinBy(kv => kv.Value);
+                var bestReplays = replayMs[libs.First(x => x.p == p && LibraryName(x.g, p) == best.Key)];
+                var repRatios = stepMs[p].Select((t, i) => t / bestReplays[i]).ToList();
                 double tps = s.Batch * s.Seq / (ms / 1000);
                 rows.Add(new Row(s, p, gemms[p].Name, ms, tps, flopsPerToken, flopsPerToken * tps / (ceiling * 1e9), ceiling,
                                  Median(inStepMs[p]), bounds, best.Value, best.Key, StepGemms.Flops(calls) / 1e9, rss,
-                                 EstimateBytes(cfg, s.Batch, s.Seq) / 1048576.0, model.Parameters.LongLength));
+                                 EstimateBytes(cfg, s.Batch, s.Seq) / 1048576.0, model.Parameters.LongLength, repRatios));
             }
         }
         return rows;
@@ -176,12 +187,12 @@ public static class TrainBench
     public static void WriteTable(IReadOnlyList<Row> rows, TextWriter o)
     {
         var ci = CultureInfo.InvariantCulture;
-        o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9} {3,9} {4,6} {5,9} {6,-22} {7,6} {8,9} {9,9} {10,8}",
-            "shape", "prec", "ms/step", "tokens/s", "MFU", "bound ms", "bound library", "ratio", "GEMM in", "other ms", "RSS MB"));
+        o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9} {3,9} {4,6} {5,9} {6,-22} {7,6} {8,-11} {9,9} {10,9} {11,8}",
+            "shape", "prec", "ms/step", "tokens/s", "MFU", "bound ms", "bound library", "ratio", "range", "GEMM in", "other ms", "RSS MB"));
         foreach (var r in rows)
-            o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9:F1} {3,9:F0} {4,5:F1}% {5,9:F1} {6,-22} {7,6:F2} {8,9:F1} {9,9:F1} {10,8:F0}",
-                r.Shape, r.Precision, r.MsPerStep, r.TokensPerS, 100 * r.Mfu, r.BoundMs, r.BoundLibrary, r.Ratio, r.GemmInStepMs,
-                r.MsPerStep - r.GemmInStepMs, r.PeakRssMb));
+            o.WriteLine(string.Format(ci, "{0,-22} {1,-5} {2,9:F1} {3,9:F0} {4,5:F1}% {5,9:F1} {6,-22} {7,6:F2} {8,-11} {9,9:F1} {10,9:F1} {11,8:F0}",
+                r.Shape, r.Precision, r.MsPerStep, r.TokensPerS, 100 * r.Mfu, r.BoundMs, r.BoundLibrary, r.Ratio,
+                string.Format(ci, "{0:F2}-{1:F2}", r.RatioRange.Low, r.RatioRange.High), r.GemmInStepMs, r.MsPerStep - r.GemmInStepMs, r.PeakRssMb));
         if (rows.Count == 0) return;
         foreach (var g in rows.GroupBy(r => r.Shape))
         {
@@ -192,8 +203,9 @@ public static class TrainBench
                 string.Join(", ", g.SelectMany(r => r.BoundsMs).DistinctBy(kv => kv.Key).Select(kv => string.Format(ci, "{0} {1:F1}", kv.Key, kv.Value))), speed));
         }
         o.WriteLine("bound: the step's own layer and LM-head GEMM sequence replayed alone through each library, the fastest at that precision;");
-        o.WriteLine("ratio = ms/step ÷ bound. GEMM in: time inside the step's GEMM calls; other = the rest (attention, LayerNorm, GELU,");
-        o.WriteLine("cross-entropy, norm, AdamW). Steps and replays alternate per repetition; figures are medians (shared machine).");
+        o.WriteLine("ratio = step ÷ bound, the median over repetitions of a step's time ÷ the bound library's replay right after it");
+        o.WriteLine("(range: lowest and highest of those). GEMM in: time inside the step's GEMM calls; other = the rest (attention,");
+        o.WriteLine("LayerNorm, GELU, cross-entropy, norm, AdamW). Steps and replays alternate per repetition; times are medians.");
         o.WriteLine("MFU = training FLOPs/token (ModelAccounting.TrainingFlopsExact) × tokens/s ÷ GEMM ceiling: " +
                     string.Join(", ", rows.DistinctBy(r => r.Shape).Select(r => string.Format(ci, "{0:F0}", r.GemmCeilingGflops))) + " GFLOP/s per shape.");
         o.WriteLine(Precision.Describe());
@@ -212,7 +224,8 @@ public static class TrainBench
             ["precision"] = r.Precision, ["gemm"] = r.Gemm, ["params"] = r.Params, ["ms_per_step"] = r.MsPerStep,
             ["tokens_per_s"] = r.TokensPerS, ["training_flops_per_token"] = r.FlopsPerToken, ["mfu"] = r.Mfu,
             ["gemm_ceiling_gflops"] = r.GemmCeilingGflops, ["gemm_in_step_ms"] = r.GemmInStepMs, ["bound_ms"] = r.BoundMs,
-            ["bound_library"] = r.BoundLibrary, ["bounds_ms"] = r.BoundsMs, ["ratio"] = r.Ratio, ["step_gemm_gflop"] = r.StepGemmGflop,
+            ["bound_library"] = r.BoundLibrary, ["bounds_ms"] = r.BoundsMs, ["ratio"] = r.Ratio, ["ratio_low"] = r.RatioRange.Low,
+            ["ratio_high"] = r.RatioRange.High, ["rep_ratios"] = r.RepRatios, ["step_gemm_gflop"] = r.StepGemmGflop,
             ["peak_rss_mb"] = r.PeakRssMb, ["estimate_mb"] = r.EstimateMb,
         }),
     });

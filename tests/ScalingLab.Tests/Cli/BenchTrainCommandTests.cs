@@ -17,7 +17,11 @@ public class BenchTrainCommandTests
         {
             double ms = r.GetProperty("ms_per_step").GetDouble(), bound = r.GetProperty("bound_ms").GetDouble();
             Assert.True(ms > 0 && bound > 0);
+            // One repetition: the paired ratio is that step ÷ the bound library's replay after it, the row's two medians.
             Assert.Equal(ms / bound, r.GetProperty("ratio").GetDouble(), 9);
+            Assert.Equal([r.GetProperty("ratio").GetDouble()], r.GetProperty("rep_ratios").EnumerateArray().Select(x => x.GetDouble()));
+            Assert.Equal(r.GetProperty("ratio").GetDouble(), r.GetProperty("ratio_low").GetDouble(), 12);
+            Assert.Equal(r.GetProperty("ratio").GetDouble(), r.GetProperty("ratio_high").GetDouble(), 12);
             Assert.True(r.GetProperty("step_gemm_gflop").GetDouble() > 0);
             Assert.False(r.TryGetProperty("reference_tokens_per_s", out _)); // no stale figures from another machine
         }
