@@ -14,8 +14,10 @@ namespace ScalingLab.Tensors;
 /// copied out by a scalar edge path.
 /// <para>Determinism: every element of C is summed in the same order (KC slices in turn, k ascending
 /// within the kernel) whatever the thread count, so results are bit-identical across thread counts.</para>
-/// <para>Calls are safe from several threads at once: the team serves one call at a time, and a call that
-/// finds it busy (or is too small to be worth splitting) runs on its own thread with per-thread buffers.
+/// <para>Threads: the process's <see cref="WorkerTeam.Shared"/> team for this thread count, the one the model's other
+/// work runs on, so the GEMM's worker is awake from the job before. Calls are safe from several threads at once: the
+/// team serves one call at a time, and a call that finds this GEMM busy (or is too small to be worth splitting) runs on
+/// its own thread with per-thread buffers; one that finds the team busy runs every share on its own thread.
 /// Buffers are laid out once; a call allocates nothing.</para>
 /// </summary>
 public sealed unsafe class ManagedGemm : IGemm
