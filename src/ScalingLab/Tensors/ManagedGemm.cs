@@ -108,8 +108,9 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             bool direct = UsesVector512 && AllowDirect && ((long)m * n * k <= DirectThreshold || m <= DirectMaxRows);
             bool byColumns = !direct && m <= ColumnSplitMaxRows && n >= ColumnSplitMinCols;
-            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc, direct, byColumns);
-            int units = direct || byColumns ? (n + _nr - 1) / _nr : (m + MR - 1) / MR; // what the threads divide
+            bool byRows = !direct && !byColumns && !transA && UsesVector512 && AllowDirect && n <= DirectRowsMaxCols;
+            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc, direct || byRows, byColumns, byRows);
+            int units = byRows ? (m + RowChunk - 1) / RowChunk : direct || byColumns ? (n + _nr - 1) / _nr : (m + MR - 1) / MR; // what the threads divide
             bool split = _team is not null && (long)m * n * k >= ParallelThreshold && units >= Threads;
             if (split && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
             {
@@ -129,7 +130,8 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             var ws = t_space ??= new Workspace(_nr, MC * KC);
             if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
-            ComputeAlone(problem, ws);
+            if (byRows) ComputeDirectRows(problem, ws, null);
+            else ComputeAlone(problem, ws);
         }
     }
 
@@ -149,7 +151,8 @@ public sealed unsafe class ManagedGemm : IGemm
 
     private void Work(int member)
     {
-        if (_problem.Direct) ComputeDirect(_problem, _spaces[member], _aQueue);
+        if (_problem.ByRows) ComputeDirectRows(_problem, _spaces[member], _aQueue);
+        else if (_problem.Direct) ComputeDirect(_problem, _spaces[member], _aQueue);
         else if (_problem.ByColumns) ComputeColumns(_problem, _spaces[member], _aQueue);
         else Compute(_problem, _spaces[member], _sharedB!.Ptr, _bQueue, _aQueue, Threads);
     }
@@ -179,6 +182,34 @@ public sealed unsafe class ManagedGemm : IGemm
             int j0 = q * perChunk * _nr, w = Math.Min(perChunk * _nr, pr.N - j0);
             ComputeAlone(new Problem(pr.TransA, pr.TransB, pr.M, w, pr.K, pr.Alpha, pr.Beta, pr.A, (int)pr.Lda,
                                      pr.TransB ? pr.B + j0 * pr.Ldb : pr.B + j0, (int)pr.Ldb, pr.C + j0, (int)pr.Ldc, false, false), ws);
+        }
+    }
+
+    /// <summary>
+    /// Up to this many columns (two 64-wide panels), a call with rows past <see cref="ColumnSplitMaxRows"/> and an
+    /// untransposed A reads A in place, its threads dividing the rows (0: off): packing A costs as much as the few
+    /// panels it would serve save. Measured in one process on the 2x128 and 3x64 steps' calls (same bits): 7–11% less
+    /// GEMM time at one and two threads, up to 1.3× on single calls; a transposed A (strided columns) was slower, and
+    /// 256 columns was mixed (the 4x256 LM head's dX 13% slower).
+    /// </summary>
+    internal int DirectRowsMaxCols { get; init; } = 128;
+
+    /// <summary>Rows per chunk of the direct row split (a multiple of 6): 96 rows of a 512-deep slice are 192 KB, in L2.</summary>
+    private const int RowChunk = 96;
+
+    /// <summary>
+    /// The direct path split by rows: threads claim chunks of <see cref="RowChunk"/> rows and run the one-thread direct
+    /// path on each (every panel of those rows, A read in place once per panel while it sits in L2). Each element is
+    /// computed as in <see cref="ComputeDirect"/>.
+    /// </summary>
+    private void ComputeDirectRows(in Problem pr, Workspace ws, WorkQueue? chunkQueue)
+    {
+        int chunks = (pr.M + RowChunk - 1) / RowChunk;
+        for (int q = -1; (q = chunkQueue?.Claim(chunks) ?? (q + 1 < chunks ? q + 1 : -1)) >= 0;)
+        {
+            int r0 = q * RowChunk, rows = Math.Min(RowChunk, pr.M - r0);
+            ComputeAlone(new Problem(pr.TransA, pr.TransB, rows, pr.N, pr.K, pr.Alpha, pr.Beta, pr.TransA ? pr.A + r0 : pr.A + r0 * pr.Lda,
+                                     (int)pr.Lda, pr.B, (int)pr.Ldb, pr.C + r0 * pr.Ldc, (int)pr.Ldc, true, false), ws);
         }
     }
 
@@ -335,9 +366,10 @@ public sealed unsafe class ManagedGemm : IGemm
 
     /// <summary>One call's arguments, as pointers (valid while the call's fixed block is live).</summary>
     private readonly struct Problem(bool transA, bool transB, int m, int n, int k, float alpha, float beta,
-                                    float* a, int lda, float* b, int ldb, float* c, int ldc, bool direct, bool byColumns)
+                                    float* a, int lda, float* b, int ldb, float* c, int ldc, bool direct, bool byColumns,
+                                    bool byRows = false)
     {
-        public readonly bool Direct = direct, ByColumns = byColumns;
+        public readonly bool Direct = direct, ByColumns = byColumns, ByRows = byRows;
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k;
         public readonly float Alpha = alpha, Beta = beta;

@@ -160,6 +160,35 @@ public class GemmTests
         for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(c1[i] - want[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"element {i}: {c1[i]} vs {want[i]}");
     }
 
+    [Theory]
+    [InlineData(false, 1000, 100, 600, 1)]
+    [InlineData(true, 1000, 100, 600, 2)]
+    [InlineData(false, 997, 128, 513, 2)]
+    [InlineData(true, 600, 32, 1100, 1)]
+    [InlineData(false, 4097, 64, 100, 2)]
+    public void ManyRowsFewColumnsReadInPlaceGiveTheBitsOfThePackedPath(bool tb, int m, int n, int k, int threads)
+    {
+        // Past 256 rows with at most 128 columns and an untransposed A, threads divide row chunks of 96 and read A in
+        // place: chunks and tiles that cross the last row, a partial or narrow panel, one and several k slices.
+        var rng = new Rng(31);
+        var a = new float[m * k]; var b = new float[k * n]; var c0 = new float[m * n];
+        rng.FillUniform(a, -1f, 1f); rng.Fork(1).FillUniform(b, -1f, 1f); rng.Fork(2).FillUniform(c0, -1f, 1f);
+        float[] Run(IGemm g, float beta)
+        {
+            var c = (float[])c0.Clone();
+            g.Sgemm(false, tb, m, n, k, 0.5f, a, k, b, tb ? k : n, beta, c, n);
+            return c;
+        }
+        foreach (float beta in new[] { 0f, 1f, 0.25f })
+        {
+            var inPlace = Run(new ManagedGemm(threads), beta);
+            Assert.True(inPlace.AsSpan().SequenceEqual(Run(new ManagedGemm(threads) { DirectRowsMaxCols = 0 }, beta)), $"β {beta}: bits changed");
+            var want = Run(new ReferenceGemm(), beta);
+            for (int i = 0; i < want.Length; i++)
+                Assert.True(Math.Abs(inPlace[i] - want[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"β {beta}, element {i}: {inPlace[i]} vs {want[i]}");
+        }
+    }
+
     [Fact]
     public void SameThreadsGiveSameBitsAndThreadCountDoesNotChangeThem()
     {
