@@ -198,12 +198,18 @@ public class TransformerLmTests
         var m = new TransformerLm(cfg, 2, 8, Gemm.Create(gemm, threads), threads);
         m.InitializeWeights(1);
         var (x, y) = Batch(2, 8, cfg.VocabSize, 2);
-        for (int i = 0; i < 3; i++) { m.ZeroGradients(); m.Forward(x, y, 2); m.Backward(); } // warm up (JIT, tiering)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        m.ZeroGradients(); m.Forward(x, y, 2); m.Backward();
-        m.Forward(x.AsSpan(0, 8), y.AsSpan(0, 8), 1); m.Backward();
-        long after = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, after - before);
+        for (int i = 0; i < 50; i++) { m.ZeroGradients(); m.Forward(x, y, 2); m.Backward(); } // warm up (JIT, past tiering's 30 calls)
+        // The least over three tries: a step that allocates does so every time, while the runtime's own bookkeeping
+        // (tiering a method up, under the parallel test load) can land on this thread once.
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && least > 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            m.ZeroGradients(); m.Forward(x, y, 2); m.Backward();
+            m.Forward(x.AsSpan(0, 8), y.AsSpan(0, 8), 1); m.Backward();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 
     [Fact]
