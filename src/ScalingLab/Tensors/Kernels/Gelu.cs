@@ -31,78 +31,63 @@ public static class Gelu
         Exact,
     }
 
+    private const int Block = 16; // the span loops' unit: one Vector512 or two Vector256; tails are padded to it
+
     /// <summary>y = gelu(x) elementwise (<paramref name="y"/> may be <paramref name="x"/>).</summary>
     public static void Forward(Kind kind, ReadOnlySpan<float> x, Span<float> y)
     {
         if (kind == Kind.Exact) { ExactForward(x, y); return; }
-        if (Vector512.IsHardwareAccelerated) { Forward512(x, y); return; }
-        int n = x.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
-            Fwd(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
-        if (i < n)
-        {
-            Span<float> buf = stackalloc float[8];
-            buf.Clear();
-            x.Slice(i).CopyTo(buf);
-            Fwd(Vector256.Create((ReadOnlySpan<float>)buf)).CopyTo(buf);
-            buf.Slice(0, n - i).CopyTo(y.Slice(i));
-        }
+        int n = x.Length, body = n - n % Block;
+        ForwardBlocks(x.Slice(0, body), y.Slice(0, body));
+        if (body == n) return;
+        Span<float> buf = stackalloc float[Block];
+        buf.Clear();
+        x.Slice(body).CopyTo(buf);
+        ForwardBlocks(buf, buf);
+        buf.Slice(0, n - body).CopyTo(y.Slice(body));
     }
 
     /// <summary>dx = dy·gelu′(x), overwriting <paramref name="dx"/> (which may be <paramref name="dy"/>).</summary>
     public static void Backward(Kind kind, ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
     {
         if (kind == Kind.Exact) { ExactBackward(dy, x, dx); return; }
-        if (Vector512.IsHardwareAccelerated) { Backward512(dy, x, dx); return; }
-        int n = x.Length, i = 0;
-        for (; i + 8 <= n; i += 8)
+        int n = x.Length, body = n - n % Block;
+        BackwardBlocks(dy.Slice(0, body), x.Slice(0, body), dx.Slice(0, body));
+        if (body == n) return;
+        Span<float> bx = stackalloc float[Block];
+        Span<float> bd = stackalloc float[Block];
+        bx.Clear();
+        bd.Clear();
+        x.Slice(body).CopyTo(bx);
+        dy.Slice(body).CopyTo(bd);
+        BackwardBlocks(bd, bx, bd);
+        bd.Slice(0, n - body).CopyTo(dx.Slice(body));
+    }
+
+    /// <summary>The tanh form over a length that is a multiple of <see cref="Block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardBlocks(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < x.Length; i += 16) Fwd(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
+            return;
+        }
+        for (int i = 0; i < x.Length; i += 8) Fwd(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+    }
+
+    /// <summary>dx = dy·gelu′(x) over a length that is a multiple of <see cref="Block"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardBlocks(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < x.Length; i += 16)
+                (Vector512.Create(dy.Slice(i, 16)) * Deriv(Vector512.Create(x.Slice(i, 16)))).CopyTo(dx.Slice(i, 16));
+            return;
+        }
+        for (int i = 0; i < x.Length; i += 8)
             (Vector256.Create(dy.Slice(i, 8)) * Deriv(Vector256.Create(x.Slice(i, 8)))).CopyTo(dx.Slice(i, 8));
-        if (i < n)
-        {
-            Span<float> bx = stackalloc float[8];
-            Span<float> bd = stackalloc float[8];
-            bx.Clear();
-            bd.Clear();
-            x.Slice(i).CopyTo(bx);
-            dy.Slice(i).CopyTo(bd);
-            (Vector256.Create((ReadOnlySpan<float>)bd) * Deriv(Vector256.Create((ReadOnlySpan<float>)bx))).CopyTo(bd);
-            bd.Slice(0, n - i).CopyTo(dx.Slice(i));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Forward512(ReadOnlySpan<float> x, Span<float> y)
-    {
-        int n = x.Length, i = 0;
-        for (; i + 16 <= n; i += 16)
-            Fwd(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
-        if (i < n)
-        {
-            Span<float> buf = stackalloc float[16];
-            buf.Clear();
-            x.Slice(i).CopyTo(buf);
-            Fwd(Vector512.Create((ReadOnlySpan<float>)buf)).CopyTo(buf);
-            buf.Slice(0, n - i).CopyTo(y.Slice(i));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Backward512(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
-    {
-        int n = x.Length, i = 0;
-        for (; i + 16 <= n; i += 16)
-            (Vector512.Create(dy.Slice(i, 16)) * Deriv(Vector512.Create(x.Slice(i, 16)))).CopyTo(dx.Slice(i, 16));
-        if (i < n)
-        {
-            Span<float> bx = stackalloc float[16];
-            Span<float> bd = stackalloc float[16];
-            bx.Clear();
-            bd.Clear();
-            x.Slice(i).CopyTo(bx);
-            dy.Slice(i).CopyTo(bd);
-            (Vector512.Create((ReadOnlySpan<float>)bd) * Deriv(Vector512.Create((ReadOnlySpan<float>)bx))).CopyTo(bd);
-            bd.Slice(0, n - i).CopyTo(dx.Slice(i));
-        }
     }
 
     /// <summary>σ(2u) = 1/(1 + e^(−2u)), u = √(2/π)(x + 0.044715x³); exactly 0 where −2u ≥ <see cref="ExpCap"/>.</summary>
@@ -141,7 +126,8 @@ public static class Gelu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Deriv(Vector256<float> x)
     {
-        // d/dx [x·σ(2u)] = σ + x·2σ(1 − σ)·u′, u′ = c(1 + 3a x²).
+        // d/dx [x·σ(2u)] = σ + x·2σ(1 − σ)·u′, u′ = c(1 + 3a x²); x clamped to ±12 as in the Vector512 form.
+        x = Vector256.Clamp(x, Vector256.Create(-12f), Vector256.Create(12f));
         var one = Vector256<float>.One;
         var x2 = x * x;
         var u = Vector256.Create(C) * (x + Vector256.Create(A) * x2 * x);
