@@ -12,9 +12,9 @@ namespace ScalingLab.Tensors.Kernels;
 /// 1 + r + r²·P(r), then the exponent n added to the bits; relative error ≤ 2 ulp (tested against float64 exp).
 /// Arguments below −87.3 give 0 (exp underflows there anyway). On Vector512 hardware the kernel runs compiled optimised
 /// from the first call, with no dependence on tiered or profile-guided JIT (TensorPrimitives.Exp computes in float64 and
-/// ran 2× slower here until its code was re-jitted with profile data); elsewhere the same results come from
-/// TensorPrimitives (subtract, exp, sum). The sum is accumulated in a fixed order, so the bits depend only on the input
-/// and the CPU's vector width.
+/// ran 2× slower here until its code was re-jitted with profile data); elsewhere the results come from TensorPrimitives
+/// (subtract, exp, sum in chunks of 256), which gives subnormal values rather than 0 below −87.3. The sum is accumulated
+/// in a fixed order, so the bits depend only on the input and the CPU's vector width.
 /// </summary>
 public static class ShiftedExp
 {
@@ -36,21 +36,30 @@ public static class ShiftedExp
         var dst = y[..x.Length];
         TensorPrimitives.Subtract(x, shift, dst);
         TensorPrimitives.Exp(dst, dst);
-        return TensorPrimitives.Sum(dst);
+        return ChunkedSum(dst);
+    }
+
+    private const int Chunk = 256; // the fallback sums in chunks of this many, in order, so Apply and Sum agree to the bit
+
+    private static float ChunkedSum(ReadOnlySpan<float> e)
+    {
+        float sum = 0f;
+        for (int i = 0; i < e.Length; i += Chunk) sum += TensorPrimitives.Sum(e.Slice(i, Math.Min(Chunk, e.Length - i)));
+        return sum;
     }
 
     /// <summary>Σ exp(x[i] − shift), without writing the exponentials.</summary>
     public static float Sum(ReadOnlySpan<float> x, float shift)
     {
         if (Vector512.IsHardwareAccelerated) return Run(x, shift, default, store: false);
-        Span<float> chunk = stackalloc float[256];
+        Span<float> chunk = stackalloc float[Chunk];
         float sum = 0f;
-        for (int i = 0; i < x.Length; i += chunk.Length)
+        for (int i = 0; i < x.Length; i += Chunk)
         {
-            var part = chunk[..Math.Min(chunk.Length, x.Length - i)];
+            var part = chunk[..Math.Min(Chunk, x.Length - i)];
             TensorPrimitives.Subtract(x.Slice(i, part.Length), shift, part);
             TensorPrimitives.Exp(part, part);
-            sum += TensorPrimitives.Sum(part);
+            sum += ChunkedSum(part);
         }
         return sum;
     }
