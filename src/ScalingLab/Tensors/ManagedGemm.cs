@@ -109,7 +109,7 @@ public sealed unsafe class ManagedGemm : IGemm
             bool direct = UsesVector512 && AllowDirect && ((long)m * n * k <= DirectThreshold || m <= DirectMaxRows);
             bool byColumns = !direct && m <= ColumnSplitMaxRows && n >= ColumnSplitMinCols;
             bool byRows = !direct && !byColumns && !transA && UsesVector512 && AllowDirect && n <= DirectRowsMaxCols;
-            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc, direct || byRows, byColumns, byRows);
+            var problem = new Problem(transA, transB, m, n, k, alpha, beta, pa, lda, pb, ldb, pc, ldc, direct, byColumns, byRows);
             int units = byRows ? (m + RowChunk - 1) / RowChunk : direct || byColumns ? (n + _nr - 1) / _nr : (m + MR - 1) / MR; // what the threads divide
             bool split = _team is not null && (long)m * n * k >= ParallelThreshold && units >= Threads;
             if (split && Interlocked.CompareExchange(ref _busy, 1, 0) == 0)
@@ -130,14 +130,18 @@ public sealed unsafe class ManagedGemm : IGemm
             }
             var ws = t_space ??= new Workspace(_nr, MC * KC);
             if (ws.Nr != _nr) ws = t_space = new Workspace(_nr, MC * KC);
-            if (byRows) ComputeDirectRows(problem, ws, null);
-            else ComputeAlone(problem, ws);
+            ComputeAlone(problem, ws);
         }
     }
 
     /// <summary>One thread computes the whole of <paramref name="pr"/> with its own workspace (queues, B buffer).</summary>
     private void ComputeAlone(in Problem pr, Workspace ws)
     {
+        if (pr.ByRows)
+        {
+            ComputeDirectRows(pr, ws, null);
+            return;
+        }
         ws.AQueue.Reset();
         ws.BQueue.Reset();
         if (pr.Direct)
@@ -198,9 +202,10 @@ public sealed unsafe class ManagedGemm : IGemm
     private const int RowChunk = 96;
 
     /// <summary>
-    /// The direct path split by rows: threads claim chunks of <see cref="RowChunk"/> rows and run the one-thread direct
-    /// path on each (every panel of those rows, A read in place once per panel while it sits in L2). Each element is
-    /// computed as in <see cref="ComputeDirect"/>.
+    /// The direct path split by rows (A untransposed): threads claim chunks of <see cref="RowChunk"/> rows (one thread
+    /// takes them in turn when <paramref name="chunkQueue"/> is null) and run the one-thread direct path on each (every
+    /// panel of those rows, A read in place once per panel while it sits in L2). Each element is computed as in
+    /// <see cref="ComputeDirect"/>.
     /// </summary>
     private void ComputeDirectRows(in Problem pr, Workspace ws, WorkQueue? chunkQueue)
     {
@@ -208,7 +213,7 @@ public sealed unsafe class ManagedGemm : IGemm
         for (int q = -1; (q = chunkQueue?.Claim(chunks) ?? (q + 1 < chunks ? q + 1 : -1)) >= 0;)
         {
             int r0 = q * RowChunk, rows = Math.Min(RowChunk, pr.M - r0);
-            ComputeAlone(new Problem(pr.TransA, pr.TransB, rows, pr.N, pr.K, pr.Alpha, pr.Beta, pr.TransA ? pr.A + r0 : pr.A + r0 * pr.Lda,
+            ComputeAlone(new Problem(pr.TransA, pr.TransB, rows, pr.N, pr.K, pr.Alpha, pr.Beta, pr.A + r0 * pr.Lda,
                                      (int)pr.Lda, pr.B, (int)pr.Ldb, pr.C + r0 * pr.Ldc, (int)pr.Ldc, true, false), ws);
         }
     }

@@ -55,14 +55,14 @@ public sealed class AdamW
     }
 
     private readonly (int Offset, int Length, bool Decay)[] _chunks;
-    private WorkerTeam? _team;
 
     /// <summary>
     /// One update of <paramref name="parameters"/> from <paramref name="gradients"/> × <paramref name="gradScale"/>
     /// (the scale folds in the 1/accumulation average and the clipping factor) at learning rate <paramref name="lr"/>.
     /// Elementwise, so the result does not depend on how the work is split between threads. The segments are cut into
-    /// chunks of 16K floats, dealt out to the threads of <paramref name="team"/> (or of this optimizer's own team) in
-    /// equal contiguous shares: one wake-up per update, every thread streaming at memory bandwidth.
+    /// chunks of 16K floats, dealt out to the threads of <paramref name="team"/> (or of the process's shared team for
+    /// this optimizer's thread count) in equal contiguous shares: one wake-up per update, every thread streaming at
+    /// memory bandwidth.
     /// </summary>
     public void Update(float[] parameters, float[] gradients, float lr, float gradScale = 1f, WorkerTeam? team = null)
     {
@@ -71,7 +71,7 @@ public sealed class AdamW
         Step++;
         float bc1 = (float)(1.0 - Math.Pow(Beta1, Step));
         float bc2 = (float)(1.0 - Math.Pow(Beta2, Step));
-        team ??= _team ??= WorkerTeam.Shared(_threads);
+        team ??= WorkerTeam.Shared(_threads);
         var chunks = _chunks;
         team.Run(w =>
         {
